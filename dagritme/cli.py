@@ -1,0 +1,83 @@
+"""The one command line: `dagritme <command>`.
+
+Each command lives in the package that owns it and exposes two functions:
+`configure(parser)` adds its arguments and `run(args) -> int` does the work. They are
+imported lazily, so the light gateway install never imports FastAPI or numpy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from types import ModuleType
+from typing import Any, Protocol, cast
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("dagritme.demo", "run everything on embedded defaults with simulated homes"),
+    "gateway": ("gateway.cli", "home gateway: Zigbee2MQTT in, canonical events upstream"),
+    "detector": ("detector.cli", "learn each household's rhythm and raise alerts"),
+    "dashboard": ("dashboard.cli", "web dashboard and JSON API for residents, carers, nurses"),
+    "store": ("store.cli", "persist events from the broker into the event store"),
+    "simulate": ("firmware_sim.cli", "simulated homes publishing Zigbee2MQTT payloads"),
+    "replay": ("detector.replay", "replay a dataset through the detector, alerts to JSONL"),
+    "evaluate": ("detector.evaluate", "score the detector against injected anomalies"),
+    "bench": ("dagritme.bench", "benchmarks: detector|gateway|dashboard|store|system"),
+}
+
+
+class CommandModule(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _load(module_name: str) -> CommandModule:
+    module: ModuleType = importlib.import_module(module_name)
+    return cast(CommandModule, module)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="dagritme", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        command.set_defaults(_module=module_name)
+        try:
+            _load(module_name).configure(command)
+        except ModuleNotFoundError as err:
+            if err.name and module_name.startswith(err.name):
+                command.set_defaults(_missing=str(err))
+            else:
+                command.set_defaults(_missing=f"{err} (install the matching extra)")
+    return parser
+
+
+def setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+def print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True, default=str))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(args.verbose)
+    missing = getattr(args, "_missing", None)
+    if missing:
+        print(f"dagritme {args.command}: not available: {missing}", file=sys.stderr)
+        return 2
+    return _load(args._module).run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

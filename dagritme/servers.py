@@ -1,0 +1,149 @@
+"""Start real servers as child processes on free loopback ports (tests, benchmarks, demo).
+
+Mosquitto is configured knowingly: its defaults (max_queued_messages 1000, Nagle's
+algorithm on) drop or slow QoS 1 bursts, so every broker started here, and the deployment
+config in deploy/, raises the queue bound and sets `set_tcp_nodelay true`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+MOSQUITTO_TUNING = """\
+max_queued_messages 100000
+max_inflight_messages 0
+set_tcp_nodelay true
+persistence false
+"""
+
+
+class ServerError(RuntimeError):
+    """A server that would not start."""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise ServerError(f"server exited with code {proc.returncode} before listening")
+        with contextlib.suppress(OSError), socket.create_connection((host, port), timeout=0.2):
+            return
+        time.sleep(0.02)
+    raise ServerError(f"nothing listens on {host}:{port} after {timeout} s")
+
+
+def find_mosquitto() -> str | None:
+    found = shutil.which("mosquitto")
+    if found:
+        return found
+    candidate = Path("/usr/sbin/mosquitto")
+    return str(candidate) if candidate.exists() else None
+
+
+@dataclass
+class MosquittoServer:
+    """A real mosquitto on a free loopback port.
+
+    `passwords` maps user -> password (hashed with mosquitto_passwd); `acl` is the text of
+    an ACL file. Without passwords the broker allows anonymous clients.
+    """
+
+    port: int = 0
+    passwords: dict[str, str] = field(default_factory=dict)
+    acl: str | None = None
+    extra_config: str = ""
+    workdir: Path | None = None
+    host: str = "127.0.0.1"
+    _proc: subprocess.Popen[bytes] | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://{self.host}:{self.port}"
+
+    def start(self) -> MosquittoServer:
+        binary = find_mosquitto()
+        if binary is None:
+            raise ServerError("mosquitto is not installed (apt-get install mosquitto)")
+        if self.workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="mosquitto-")
+            self.workdir = Path(self._tmp.name)
+        if not self.port:
+            self.port = free_port()
+        lines = [f"listener {self.port} {self.host}", MOSQUITTO_TUNING]
+        if self.passwords:
+            pwfile = self.workdir / "passwd"
+            pwfile.write_text("")
+            for user, password in self.passwords.items():
+                subprocess.run(
+                    ["mosquitto_passwd", "-b", str(pwfile), user, password],
+                    check=True,
+                    capture_output=True,
+                )
+            pwfile.chmod(0o600)
+            lines += [f"password_file {pwfile}", "allow_anonymous false"]
+        else:
+            lines.append("allow_anonymous true")
+        if self.acl is not None:
+            aclfile = self.workdir / "acl"
+            aclfile.write_text(self.acl)
+            aclfile.chmod(0o600)
+            lines.append(f"acl_file {aclfile}")
+        lines.append(self.extra_config)
+        conf = self.workdir / "mosquitto.conf"
+        conf.write_text("\n".join(lines) + "\n")
+        log = (self.workdir / "mosquitto.log").open("wb")
+        self._proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
+        wait_for_port(self.host, self.port, 10, self._proc)
+        return self
+
+    def stop(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+                self._proc.wait()
+        self._proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same port (a central broker restart)."""
+        self.stop()
+        self.start()
+
+    def close(self) -> None:
+        self.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def log_text(self) -> str:
+        if self.workdir is None:
+            return ""
+        path = self.workdir / "mosquitto.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+@contextlib.contextmanager
+def mosquitto(**kwargs: object) -> Iterator[MosquittoServer]:
+    server = MosquittoServer(**kwargs).start()  # type: ignore[arg-type]
+    try:
+        yield server
+    finally:
+        server.close()
