@@ -40,20 +40,25 @@ def _load(module_name: str) -> CommandModule:
     return cast(CommandModule, module)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _selected_command(argv: Sequence[str]) -> str | None:
+    """The command named on the line, found without importing any command module."""
+    return next((arg for arg in argv if not arg.startswith("-")), None)
+
+
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only the selected command's module is imported (the Pi stays light)."""
     parser = argparse.ArgumentParser(prog="dagritme", description=__doc__.splitlines()[0])
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
         command.set_defaults(_module=module_name)
+        if name != selected:
+            continue
         try:
             _load(module_name).configure(command)
         except ModuleNotFoundError as err:
-            if err.name and module_name.startswith(err.name):
-                command.set_defaults(_missing=str(err))
-            else:
-                command.set_defaults(_missing=f"{err} (install the matching extra)")
+            command.set_defaults(_missing=f"{err} (install the matching extra)")
     return parser
 
 
@@ -71,8 +76,9 @@ def print_json(data: Any) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(arguments))
+    args = parser.parse_args(arguments)
     setup_logging(args.verbose)
     missing = getattr(args, "_missing", None)
     if missing:

@@ -8,6 +8,7 @@ config in deploy/, raises the queue bound and sets `set_tcp_nodelay true`.
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -86,6 +87,9 @@ class MosquittoServer:
         if not self.port:
             self.port = free_port()
         lines = [f"listener {self.port} {self.host}", MOSQUITTO_TUNING]
+        if os.geteuid() == 0:
+            # As root mosquitto drops to its own user, which then cannot read our 0600 files.
+            lines.append("user root")
         if self.passwords:
             pwfile = self.workdir / "passwd"
             pwfile.write_text("")

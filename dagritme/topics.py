@@ -27,6 +27,7 @@ class Channel(StrEnum):
     GATEWAY_HEARTBEAT = "gateway/heartbeat"
     DEVICE_HEALTH = "devices/health"
     FEEDBACK = "feedback"
+    SUMMARIES = "summaries"
 
 
 class TopicError(ValueError):
@@ -70,6 +71,10 @@ def device_health(household: str, sensor: str) -> str:
 
 def feedback(household: str) -> str:
     return f"{PREFIX}/{_household(household)}/feedback"
+
+
+def summaries(household: str) -> str:
+    return f"{PREFIX}/{_household(household)}/summaries"
 
 
 def subscription(channel: Channel, household: str = "+") -> str:

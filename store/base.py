@@ -41,10 +41,10 @@ class DailyAggregate:
     """Per local day: what trends are built from."""
 
     day: date  # local date of the home
-    events: int
-    by_room: dict[Room, int]
-    first_activity: datetime | None  # UTC
-    last_activity: datetime | None  # UTC
+    events: int  # every event of the day, presence or not
+    by_room: dict[Room, int]  # presence events only, as in ActivityBucket
+    first_activity: datetime | None  # UTC, first presence event of the day
+    last_activity: datetime | None  # UTC, last presence event of the day
     night_toilet_visits: int  # bathroom/toilet presence episodes between 00:00 and 06:00 local
 
 
@@ -57,7 +57,11 @@ class EventStore(Protocol):
     def activity(
         self, household: str, start: datetime, end: datetime, bucket: timedelta
     ) -> list[ActivityBucket]:
-        """Presence counts by room and time bucket in [start, end)."""
+        """Presence counts by room and time bucket in [start, end).
+
+        Buckets are aligned to `start` (not to the epoch); only non-empty buckets are
+        returned, ordered by start then room. Naive datetimes are refused (ValueError).
+        """
         ...
 
     def last_seen(self, household: str) -> list[SensorLastSeen]:
@@ -65,7 +69,10 @@ class EventStore(Protocol):
         ...
 
     def daily(self, household: str, start: date, end: date, tz: str) -> list[DailyAggregate]:
-        """Daily aggregates for local days in [start, end) in time zone `tz`."""
+        """Daily aggregates for local days in [start, end) in time zone `tz`.
+
+        One aggregate per day, days without events included (with zero counts).
+        """
         ...
 
     def export(self, household: str) -> Iterator[Event]:
@@ -92,3 +99,17 @@ def batched(events: Iterable[Event], size: int) -> Iterator[list[Event]]:
             batch = []
     if batch:
         yield batch
+
+
+@runtime_checkable
+class BufferedStore(Protocol):
+    """A store that may hold accepted writes in memory while its backend is unreachable."""
+
+    @property
+    def pending(self) -> int:
+        """Events accepted but not yet persisted."""
+        ...
+
+    def flush(self) -> bool:
+        """Try to persist everything pending now; True when nothing is left waiting."""
+        ...

@@ -7,6 +7,7 @@ command's own --validate-config.
 
 from __future__ import annotations
 
+import secrets
 import subprocess
 import sys
 from pathlib import Path
@@ -54,21 +55,42 @@ def test_mounted_files_exist(name: str, service: dict[str, Any]) -> None:
         assert (REPO / relative).exists(), f"{name} mounts missing {relative}"
 
 
-@pytest.mark.parametrize(("name", "service"), _dagritme_services())
-def test_mounted_config_validates(name: str, service: dict[str, Any]) -> None:
-    command = list(service["command"])
-    container_path = command[command.index("--config") + 1]
-    mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"] if v.startswith("./")}
-    host_path = REPO / mounts[container_path][2:]
-    command[command.index("--config") + 1] = str(host_path)
-    result = subprocess.run(
+def _validate(command: list[str], config: Path) -> subprocess.CompletedProcess[str]:
+    command = list(command)
+    command[command.index("--config") + 1] = str(config)
+    return subprocess.run(
         [sys.executable, "-m", "dagritme.cli", *command, "--validate-config"],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
+
+
+def _host_config(service: dict[str, Any]) -> Path:
+    command = list(service["command"])
+    container_path = command[command.index("--config") + 1]
+    mounts = {v.split(":")[1]: v.split(":")[0] for v in service["volumes"] if v.startswith("./")}
+    return REPO / mounts[container_path][2:]
+
+
+@pytest.mark.parametrize(("name", "service"), _dagritme_services())
+def test_mounted_config_validates_once_secrets_are_filled_in(
+    name: str, service: dict[str, Any], tmp_path: Path
+) -> None:
+    """What an operator does: replace each CHANGE-ME, then the service accepts the file."""
+    text = _host_config(service).read_text()
+    filled = tmp_path / f"{name}.toml"
+    filled.write_text(text.replace("CHANGE-ME", secrets.token_urlsafe(32)))
+    result = _validate(service["command"], filled)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_dashboard_refuses_the_placeholder_secret() -> None:
+    service = COMPOSE["services"]["dashboard"]
+    result = _validate(service["command"], _host_config(service))
+    assert result.returncode == 2
+    assert "secret_key" in result.stdout + result.stderr
 
 
 def test_dockerfile_installs_the_entry_point() -> None:

@@ -1,0 +1,160 @@
+"""Alerts, device health and gateway status from the broker into the dashboard database.
+
+`handle_message` is the pure-ish core (topic and payload in, database updated, outcome
+out); `BrokerBridge` is the thin aiomqtt session around it that also publishes feedback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import aiomqtt
+from pydantic import ValidationError
+
+from dagritme import topics
+from dagritme.clock import Clock
+from dagritme.models import Alert, DeviceHealth, payload_json
+from dagritme.mqtt import BrokerSettings, make_client, reconnecting
+from dashboard.alert_store import set_gateway_status, upsert_alert, upsert_device_health
+from dashboard.db import Database
+from dashboard.publisher import FeedbackQueue
+
+logger = logging.getLogger(__name__)
+
+SUBSCRIPTIONS = (
+    topics.Channel.ALERTS,
+    topics.Channel.DEVICE_HEALTH,
+    topics.Channel.GATEWAY_STATUS,
+)
+GATEWAY_WORDS = frozenset({"online", "offline"})
+
+
+class Outcome(StrEnum):
+    NEW_ALERT = "new_alert"
+    UPDATED_ALERT = "updated_alert"
+    DEVICE_HEALTH = "device_health"
+    GATEWAY_STATUS = "gateway_status"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+
+
+@dataclass
+class IngestCounters:
+    counts: dict[Outcome, int] = field(default_factory=lambda: dict.fromkeys(Outcome, 0))
+
+    def add(self, outcome: Outcome) -> None:
+        self.counts[outcome] += 1
+
+
+@dataclass(frozen=True, slots=True)
+class Handled:
+    outcome: Outcome
+    alert: Alert | None = None
+
+
+def handle_message(db: Database, clock: Clock, topic: str, payload: bytes) -> Handled:
+    """Store one broker message; bad input is rejected with a log line, never a crash."""
+    try:
+        parsed = topics.parse(topic)
+    except topics.TopicError:
+        return Handled(Outcome.IGNORED)
+    try:
+        if parsed.channel is topics.Channel.ALERTS:
+            alert = Alert.model_validate_json(payload)
+            if alert.household != parsed.household:
+                raise ValueError("household in payload differs from the topic")
+            new = upsert_alert(db, alert, clock.now())
+            return Handled(Outcome.NEW_ALERT if new else Outcome.UPDATED_ALERT, alert)
+        if parsed.channel is topics.Channel.DEVICE_HEALTH:
+            health = DeviceHealth.model_validate_json(payload)
+            if health.household != parsed.household or health.sensor != parsed.sensor:
+                raise ValueError("household or sensor in payload differs from the topic")
+            upsert_device_health(db, health)
+            return Handled(Outcome.DEVICE_HEALTH)
+        if parsed.channel is topics.Channel.GATEWAY_STATUS:
+            word = payload.decode("utf-8", errors="replace").strip().strip('"').lower()
+            if word not in GATEWAY_WORDS:
+                raise ValueError("gateway status is neither online nor offline")
+            set_gateway_status(db, parsed.household, word, clock.now())
+            return Handled(Outcome.GATEWAY_STATUS)
+    except (ValidationError, ValueError) as err:
+        logger.warning("rejected %s message: %s", parsed.channel.value, _short(err))
+        return Handled(Outcome.REJECTED)
+    return Handled(Outcome.IGNORED)
+
+
+def _short(err: Exception) -> str:
+    text = str(err).splitlines()
+    return text[0] if text else type(err).__name__
+
+
+AlertHook = Callable[[Alert], Awaitable[None]]
+
+
+class BrokerBridge:
+    """One broker session: subscribe QoS 1 and ingest; publish queued feedback QoS 1."""
+
+    def __init__(
+        self,
+        settings: BrokerSettings,
+        db: Database,
+        clock: Clock,
+        feedback: FeedbackQueue,
+        on_new_alert: AlertHook | None = None,
+    ) -> None:
+        self.settings = settings
+        self.db = db
+        self.clock = clock
+        self.feedback = feedback
+        self.on_new_alert = on_new_alert
+        self.counters = IngestCounters()
+        self.subscribed = asyncio.Event()
+
+    async def run(self) -> None:
+        await reconnecting("dashboard ingest", self._session)
+
+    async def _session(self) -> None:
+        ready = self.feedback.bind(asyncio.get_running_loop())
+        # A persistent session (client id, clean_session False) keeps QoS 1 alerts queued in
+        # the broker while the dashboard restarts.
+        clean = self.settings.client_id is None
+        async with make_client(self.settings, clean_session=clean) as client:
+            for channel in SUBSCRIPTIONS:
+                await client.subscribe(topics.subscription(channel), qos=1)
+            self.subscribed.set()
+            async with asyncio.TaskGroup() as group:
+                group.create_task(self._publish_feedback(client, ready))
+                async for message in client.messages:
+                    await self._ingest(str(message.topic), _payload_bytes(message.payload))
+
+    async def _ingest(self, topic: str, payload: bytes) -> None:
+        handled = await asyncio.to_thread(handle_message, self.db, self.clock, topic, payload)
+        self.counters.add(handled.outcome)
+        if handled.outcome is Outcome.NEW_ALERT and handled.alert and self.on_new_alert:
+            try:
+                await self.on_new_alert(handled.alert)
+            except Exception:  # noqa: BLE001 - a failing notifier must not stop ingest
+                logger.exception("notifying about a new alert failed")
+
+    async def _publish_feedback(self, client: aiomqtt.Client, ready: asyncio.Event) -> None:
+        while True:
+            await ready.wait()
+            ready.clear()
+            while (item := self.feedback.take()) is not None:
+                try:
+                    await client.publish(topics.feedback(item.household), payload_json(item), qos=1)
+                except aiomqtt.MqttError:
+                    self.feedback.put_back(item)
+                    raise
+
+
+def _payload_bytes(payload: object) -> bytes:
+    if isinstance(payload, bytes | bytearray):
+        return bytes(payload)
+    if isinstance(payload, str):
+        return payload.encode()
+    return str(payload).encode()

@@ -1,0 +1,173 @@
+"""What the pages and the API show: household lists and details, built from the dashboard
+database and the event store, trimmed to the caller's consented scopes."""
+
+from __future__ import annotations
+
+from dashboard.access import HouseholdAccess
+from dashboard.accounts import Role, User
+from dashboard.alert_store import (
+    StoredAlert,
+    alert_summaries,
+    device_health,
+    gateway_statuses,
+    list_alerts,
+)
+from dashboard.api.schemas import (
+    AlertOut,
+    DeviceOut,
+    HouseholdDetailOut,
+    HouseholdSummaryOut,
+    LearningOut,
+    RoomActivityOut,
+)
+from dashboard.consent import (
+    ALL_SCOPES,
+    ConsentRecord,
+    Scope,
+    paused_until,
+    pauses,
+    records_for_subject,
+    scopes_of,
+)
+from dashboard.context import AppContext
+from dashboard.households import list_households, log_accesses
+from dashboard.status import learning_progress, learning_window, traffic_light, urgency_key
+
+STATUS_SCOPES = frozenset({Scope.ALERTS, Scope.SUMMARY})
+
+
+def visible_scopes(user: User, ctx: AppContext) -> dict[str, frozenset[Scope]]:
+    """Household id -> scopes, for every household the user may see anything of."""
+    if user.role is Role.RESIDENT and user.household:
+        return {user.household: ALL_SCOPES}
+    by_household = records_for_subject(ctx.db, user.id)
+    found = {hh: scopes_of(records, user.id) for hh, records in by_household.items()}
+    return {hh: scopes for hh, scopes in found.items() if scopes}
+
+
+def household_summaries(ctx: AppContext, user: User) -> list[HouseholdSummaryOut]:
+    """The caller's households, most urgent first; one access-log entry per status shown."""
+    now = ctx.clock.now()
+    scopes_by_household = visible_scopes(user, ctx)
+    if user.role is Role.ADMIN:
+        households = list_households(ctx.db)
+    else:
+        households = list_households(ctx.db, list(scopes_by_household))
+    pause_records: dict[str, list[ConsentRecord]] = pauses(ctx.db)
+    summaries = alert_summaries(ctx.db)
+    gateways = gateway_statuses(ctx.db)
+    rows: list[HouseholdSummaryOut] = []
+    logged: list[str] = []
+    for household in households:
+        scopes = scopes_by_household.get(household.id, frozenset())
+        shows_status = bool(scopes & STATUS_SCOPES)
+        shows_alerts = Scope.ALERTS in scopes
+        paused = paused_until(pause_records.get(household.id, []), now)
+        summary = summaries.get(household.id)
+        gateway = gateways.get(household.id)
+        light = traffic_light(
+            summary.worst_open if summary else None,
+            None if gateway is None else gateway[0] == "online",
+            paused is not None,
+        )
+        if shows_status:
+            logged.append(household.id)
+        rows.append(
+            HouseholdSummaryOut(
+                id=household.id,
+                display_name=household.display_name,
+                tz=household.tz,
+                scopes=sorted(scopes),
+                status=light if shows_status else None,
+                open_alerts=(summary.open_count if summary else 0) if shows_alerts else None,
+                latest_alert=summary.latest_ts if summary and shows_alerts else None,
+                gateway=gateway[0] if gateway and shows_status else None,
+                paused_until=paused if shows_status else None,
+            )
+        )
+    if logged:
+        log_accesses(ctx.db, user, logged, "GET overview", now)
+    rows.sort(
+        key=lambda r: (
+            (r.status is None,)
+            + urgency_key(
+                r.status or traffic_light(None, None, True), r.latest_alert, r.display_name
+            )
+        )
+    )
+    return rows
+
+
+def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetailOut:
+    household = access.household
+    now = ctx.clock.now()
+    last_seen = ctx.event_store.last_seen(household.id)
+    # The latest change of a sensor is often 'off', which still means someone was there.
+    seen = [s.ts for s in last_seen]
+    start, end = learning_window(now, household.tz, ctx.config.learning_days)
+    progress = learning_progress(
+        ctx.event_store.daily(household.id, start, end, household.tz), ctx.config.learning_days
+    )
+    summary = alert_summaries(ctx.db).get(household.id)
+    gateway = gateway_statuses(ctx.db).get(household.id)
+    return HouseholdDetailOut(
+        id=household.id,
+        display_name=household.display_name,
+        tz=household.tz,
+        scopes=sorted(access.scopes),
+        status=traffic_light(
+            summary.worst_open if summary else None,
+            None if gateway is None else gateway[0] == "online",
+            access.paused_until is not None,
+        ),
+        paused_until=access.paused_until,
+        last_activity=max(seen) if seen else None,
+        rooms=[
+            RoomActivityOut(room=s.room, sensor=s.sensor, ts=s.ts, value=s.value)
+            for s in sorted(last_seen, key=lambda s: s.ts, reverse=True)
+        ],
+        learning=LearningOut(
+            days_with_data=progress.days_with_data,
+            days_needed=progress.days_needed,
+            fraction=progress.fraction,
+            learned=progress.learned,
+        ),
+        gateway=gateway[0] if gateway else None,
+        gateway_ts=gateway[1] if gateway else None,
+        devices=[
+            DeviceOut(
+                sensor=d.sensor,
+                ts=d.ts,
+                availability=d.availability,
+                battery=d.battery,
+                linkquality=d.linkquality,
+            )
+            for d in device_health(ctx.db, household.id)
+        ],
+        open_alerts=(summary.open_count if summary else 0) if access.allows(Scope.ALERTS) else None,
+    )
+
+
+def alert_out(alert: StoredAlert) -> AlertOut:
+    return AlertOut(
+        alert_id=alert.alert_id,
+        household=alert.household,
+        ts=alert.ts,
+        type=alert.type,
+        subtype=alert.subtype,
+        severity=alert.severity,
+        message=alert.message,
+        evidence=alert.evidence,
+        status=alert.status,
+        resolved_ts=alert.resolved_ts,
+        resolution=alert.resolution,
+        ack_by=alert.ack_by,
+        ack_note=alert.ack_note,
+        ack_ts=alert.ack_ts,
+        resolved_by=alert.resolved_by,
+        resolution_note=alert.resolution_note,
+    )
+
+
+def household_alerts(ctx: AppContext, access: HouseholdAccess) -> list[AlertOut]:
+    return [alert_out(a) for a in list_alerts(ctx.db, access.household.id)]

@@ -1,0 +1,80 @@
+"""`dagritme gateway --config FILE [--validate-config]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from pathlib import Path
+
+from dagritme.clock import WallClock
+from dagritme.config import ConfigError, load_config
+from gateway.config import GatewayConfig, Sharing
+from gateway.edge import LocalDetector
+from gateway.service import Gateway
+
+logger = logging.getLogger(__name__)
+
+
+class EdgeModeError(RuntimeError):
+    """Edge mode was asked for but no local detector can be built."""
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", type=Path, help="gateway TOML file")
+    parser.add_argument(
+        "--validate-config",
+        action="store_true",
+        help="check the config, print problems with their location, and exit",
+    )
+
+
+def load_local_detector(config: GatewayConfig) -> LocalDetector:
+    """The detector package's core, for this home's time zone (edge mode only).
+
+    Imported here, not at the top: a gateway that only forwards events never loads the
+    detector's dependencies (numpy, river).
+    """
+    try:
+        from detector.config import DetectorConfig
+        from detector.core import Detector
+    except ImportError as err:
+        raise EdgeModeError(
+            f"sharing={config.sharing.value} runs the detector in the home, but the detector "
+            f"package is not installed (pip install 'dagritme[detector]'): {err}"
+        ) from err
+    return Detector(DetectorConfig(default_timezone=config.timezone))
+
+
+async def _serve(gateway: Gateway) -> None:
+    task = asyncio.current_task()
+    loop = asyncio.get_running_loop()
+    if task is not None:
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, task.cancel)
+    try:
+        await gateway.run()
+    except asyncio.CancelledError:
+        logger.info("gateway stopped")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        config = load_config(args.config, GatewayConfig)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    if args.validate_config:
+        print(f"{args.config or 'defaults'}: ok ({len(config.devices)} device(s))")
+        return 0
+    detector = None
+    if config.sharing is not Sharing.EVENTS:
+        try:
+            detector = load_local_detector(config)
+        except EdgeModeError as err:
+            print(err, file=sys.stderr)
+            return 2
+    asyncio.run(_serve(Gateway(config, WallClock(), detector)))
+    return 0

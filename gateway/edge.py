@@ -1,0 +1,81 @@
+"""Edge mode: a detector beside the gateway, so only alerts and summaries leave the home.
+
+`LocalDetector` is the hook the gateway calls; `detector.core.Detector` fulfils it, and any
+object with the same two methods does (tests use a small real one). `DailySummaries` counts
+presence events per room per local day: the only trace of raw events that leaves the home
+with `sharing = "summaries"`.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime
+from typing import Literal, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from dagritme import topics
+from dagritme.models import Alert, Event, HouseholdId, Room, UtcDatetime
+
+
+class LocalDetector(Protocol):
+    """What the gateway needs from a detector that runs in the home."""
+
+    def observe(self, event: Event) -> list[Alert]:
+        """Learn from one event; alerts it resolves or raises at once."""
+        ...
+
+    def tick(self, now: datetime) -> list[Alert]:
+        """Time-based checks (inactivity, not up, ...) at `now`."""
+        ...
+
+
+class DailySummary(BaseModel):
+    """Presence events per room over one local day (edge mode, `sharing = "summaries"`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+    household: HouseholdId
+    day: date = Field(description="Local calendar day of the home.")
+    ts: UtcDatetime = Field(description="When the summary was made.")
+    active_by_room: dict[Room, int] = Field(description="Presence events per room.")
+    total_events: int = Field(ge=0, description="All state changes that day.")
+
+
+def summaries_topic(household: str) -> str:
+    """`dagritme/v1/<household>/summaries`."""
+    return topics.summaries(household)
+
+
+class DailySummaries:
+    """Accumulates per-day counts; `due(now)` hands out the days that have ended."""
+
+    def __init__(self, household: str, timezone: str) -> None:
+        self.household = household
+        self.zone = ZoneInfo(timezone)
+        self._active: dict[date, Counter[Room]] = {}
+        self._total: Counter[date] = Counter()
+
+    def add(self, event: Event) -> None:
+        day = event.ts.astimezone(self.zone).date()
+        self._total[day] += 1
+        counts = self._active.setdefault(day, Counter())
+        if event.active:
+            counts[event.room] += 1
+
+    def due(self, now: datetime) -> list[DailySummary]:
+        today = now.astimezone(self.zone).date()
+        finished = sorted(day for day in self._total if day < today)
+        summaries = [
+            DailySummary(
+                household=self.household,
+                day=day,
+                ts=now,
+                active_by_room=dict(self._active.pop(day, Counter())),
+                total_events=self._total.pop(day),
+            )
+            for day in finished
+        ]
+        return summaries
