@@ -1,0 +1,270 @@
+"""`dagritme evaluate DATASET_DIR... --seed S --json`: learned detector vs fixed rules.
+
+For each dataset: one clean replay (checkpointing the detector at every local midnight),
+false alarms per 30 days on the unmodified data after the learning period, then seeded
+injections (falls, missing mornings, front door at night). Each injection restores the
+detector checkpoint of its day and replays only that day with the anomaly, so dozens of
+injections cost about one replay. The fixed-rule baseline runs the same scenarios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import json
+import random
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from dagritme.config import ConfigError, load_config
+from dagritme.dataset import Dataset, DatasetError
+from dagritme.models import Alert, AlertStatus, AlertType, Event, Kind, Room
+from detector.baseline import FixedRuleBaseline
+from detector.config import DetectorConfig
+from detector.core import Detector
+from detector.injections import SCENARIOS, DayData, Injection, Scenario
+from detector.replay import Replayer, household_from_folder
+
+ALARM_TYPES = frozenset(
+    {
+        AlertType.INACTIVITY,
+        AlertType.NOT_UP,
+        AlertType.NIGHT_DOOR,
+        AlertType.NOT_RETURNED,
+        AlertType.BATHROOM_LONG,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    blob: bytes
+    next_tick: datetime | None
+
+
+@dataclass(slots=True)
+class Prepared:
+    name: str
+    household: str
+    tz: ZoneInfo
+    events: list[Event]
+    times: list[datetime]
+    days: list[date]
+    checkpoints: dict[date, Checkpoint]
+    learned_from: date | None
+    exterior_door: str | None
+
+
+def _local_day(event: Event, tz: ZoneInfo) -> date:
+    return event.ts.astimezone(tz).date()
+
+
+def prepare(folder: Path, tz: ZoneInfo, config: DetectorConfig) -> tuple[Prepared, list[Alert]]:
+    """Clean replay with a checkpoint at each local midnight; returns the alerts raised."""
+    household = household_from_folder(folder)
+    events = list(Dataset.load(folder).events(household, tz))
+    days = sorted({_local_day(e, tz) for e in events})
+    detector = Detector(config.model_copy(update={"timezones": {household: tz.key}}))
+    replayer = Replayer(detector)
+    alerts: list[Alert] = []
+    checkpoints: dict[date, Checkpoint] = {}
+    learned_from: date | None = None
+    index = 0
+    for day in days:
+        midnight = datetime.combine(day, time(), tzinfo=tz)
+        alerts.extend(replayer.advance(midnight))
+        if index:
+            checkpoints[day] = Checkpoint(detector.snapshot(household), replayer.next_tick)
+        if learned_from is None and detector.learning_progress(household) >= 1.0:
+            learned_from = day
+        while index < len(events) and _local_day(events[index], tz) == day:
+            alerts.extend(replayer.feed(events[index]))
+            index += 1
+    door = next((e.sensor for e in events if e.kind is Kind.DOOR and e.room is Room.ENTRANCE), None)
+    prepared = Prepared(
+        folder.name,
+        household,
+        tz,
+        events,
+        [e.ts for e in events],
+        days,
+        checkpoints,
+        learned_from,
+        door,
+    )
+    return prepared, alerts
+
+
+def _baseline_alerts(prepared: Prepared, events: Iterable[Event], until: datetime) -> list[Alert]:
+    replayer = Replayer(FixedRuleBaseline(prepared.household, prepared.tz))
+    out: list[Alert] = []
+    for event in events:
+        out.extend(replayer.feed(event))
+    out.extend(replayer.advance(until))
+    return out
+
+
+def _slice(prepared: Prepared, start: datetime, end: datetime) -> list[Event]:
+    low = bisect.bisect_left(prepared.times, start)
+    high = bisect.bisect_left(prepared.times, end)
+    return prepared.events[low:high]
+
+
+def _first_detection(
+    alerts: Iterable[Alert], injection: Injection, detects: frozenset[AlertType]
+) -> float | None:
+    for alert in alerts:
+        if (
+            alert.status is AlertStatus.OPEN
+            and alert.type in detects
+            and injection.start <= alert.ts <= injection.window_end
+        ):
+            return (alert.ts - injection.reference).total_seconds() / 60
+    return None
+
+
+def run_injection(
+    prepared: Prepared, config: DetectorConfig, scenario: Scenario, injection: Injection
+) -> tuple[float | None, float | None]:
+    """Minutes to the first matching alert, for the detector and for the baseline."""
+    day_start = datetime.combine(injection.day, time(), tzinfo=prepared.tz)
+    checkpoint = prepared.checkpoints[injection.day]
+    detector = Detector(
+        config.model_copy(update={"timezones": {prepared.household: prepared.tz.key}})
+    )
+    detector.restore(prepared.household, checkpoint.blob)
+    replayer = Replayer(detector, next_tick=checkpoint.next_tick)
+    events = injection.apply(_slice(prepared, day_start, injection.window_end))
+    alerts: list[Alert] = []
+    for event in events:
+        alerts.extend(replayer.feed(event))
+    alerts.extend(replayer.advance(injection.window_end))
+    learned = _first_detection(alerts, injection, scenario.detects)
+
+    warm_start = day_start - timedelta(days=1)
+    base_events = injection.apply(_slice(prepared, warm_start, injection.window_end))
+    baseline = _first_detection(
+        _baseline_alerts(prepared, base_events, injection.window_end), injection, scenario.detects
+    )
+    return learned, baseline
+
+
+def _stats(delays: Sequence[float | None]) -> dict[str, Any]:
+    found = [d for d in delays if d is not None]
+    return {
+        "injected": len(delays),
+        "detected": len(found),
+        "detection_rate": round(len(found) / len(delays), 3) if delays else None,
+        "median_min": round(float(np.median(found)), 1) if found else None,
+        "p90_min": round(float(np.percentile(found, 90)), 1) if found else None,
+    }
+
+
+def _false_alarms(alerts: Iterable[Alert], since: datetime, days: float) -> dict[str, Any]:
+    counts = Counter(
+        a.type.value
+        for a in alerts
+        if a.status is AlertStatus.OPEN and a.type in ALARM_TYPES and a.ts >= since
+    )
+    total = sum(counts.values())
+    return {
+        "count": total,
+        "by_type": dict(sorted(counts.items())),
+        "per_30_days": round(total / days * 30, 2) if days > 0 else None,
+    }
+
+
+def evaluate_dataset(
+    folder: Path, tz: ZoneInfo, config: DetectorConfig, seed: int, per_scenario: int
+) -> dict[str, Any]:
+    prepared, clean_alerts = prepare(folder, tz, config)
+    eligible = [d for d in prepared.days[1:-1] if d in prepared.checkpoints]
+    cold_start = True
+    if prepared.learned_from is not None:
+        learned_days = [d for d in eligible if d >= prepared.learned_from]
+        if len(learned_days) >= 3:
+            eligible, cold_start = learned_days, False
+    end = prepared.events[-1].ts
+    since = (
+        datetime.combine(prepared.learned_from, time(), tzinfo=tz) if prepared.learned_from else end
+    )
+    evaluated_days = (end - since).total_seconds() / 86400
+    baseline_clean = _baseline_alerts(prepared, prepared.events, end)
+    rng = random.Random(seed)
+    report: dict[str, Any] = {
+        "household": prepared.household,
+        "days": len(prepared.days),
+        "events": len(prepared.events),
+        "learned_from": prepared.learned_from.isoformat() if prepared.learned_from else None,
+        "injected_during_cold_start": cold_start,
+        "false_alarm_days": round(evaluated_days, 2),
+        "detector": {"false_alarms": _false_alarms(clean_alerts, since, evaluated_days)},
+        "baseline": {"false_alarms": _false_alarms(baseline_clean, since, evaluated_days)},
+    }
+    for scenario in SCENARIOS:
+        learned: list[float | None] = []
+        baseline: list[float | None] = []
+        for _ in range(per_scenario):
+            if not eligible:
+                break
+            day = rng.choice(eligible)
+            data = DayData(
+                day, tz, prepared.household, prepared.events, prepared.times, prepared.exterior_door
+            )
+            injection = scenario.build(data, rng) if data.lived_in() else None
+            if injection is None:
+                continue
+            got, base = run_injection(prepared, config, scenario, injection)
+            learned.append(got)
+            baseline.append(base)
+        report["detector"][scenario.name] = _stats(learned) if learned else None
+        report["baseline"][scenario.name] = _stats(baseline) if baseline else None
+    return report
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("datasets", nargs="+", type=Path, metavar="DATASET_DIR")
+    parser.add_argument("--seed", type=int, default=1, help="seed of the injections")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--timezone", default="UTC", help="the homes' IANA time zone (UTC)")
+    parser.add_argument(
+        "--injections", type=int, default=12, help="injections per scenario per dataset"
+    )
+    parser.add_argument("--config", type=Path, help="detector config TOML (thresholds)")
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        tz = ZoneInfo(args.timezone)
+        config = load_config(args.config, DetectorConfig)
+        report = {
+            "seed": args.seed,
+            "datasets": {
+                folder.name: evaluate_dataset(folder, tz, config, args.seed, args.injections)
+                for folder in args.datasets
+            },
+        }
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        # ConfigError and DatasetError are ValueErrors with a located message
+        kind = (
+            "config"
+            if isinstance(err, ConfigError)
+            else "dataset"
+            if isinstance(err, DatasetError)
+            else "input"
+        )
+        print(f"evaluate: {kind}: {err}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(report, sort_keys=True))
+    else:
+        print(json.dumps(report, indent=2, sort_keys=True))
+    return 0

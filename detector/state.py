@@ -1,0 +1,211 @@
+"""Per-household detector state: fixed-size numpy arrays and a few scalars.
+
+Everything the detector learns about one home lives in one `HouseholdState`, so it can be
+checkpointed as a small blob (well under 64 KB) and restored after a restart without losing
+what was learned or raising an open alert a second time.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import math
+import zlib
+from collections import deque
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from dagritme.models import Alert, AlertType, Room
+
+STATE_VERSION = 1
+
+ROOMS: tuple[Room, ...] = tuple(Room)
+ROOM_INDEX: dict[Room, int] = {room: i for i, room in enumerate(ROOMS)}
+ALERT_TYPES: tuple[AlertType, ...] = tuple(AlertType)
+ALERT_INDEX: dict[AlertType, int] = {kind: i for i, kind in enumerate(ALERT_TYPES)}
+
+BLOCK_HOURS = 3
+N_BLOCKS = 24 // BLOCK_HOURS
+# Lower edges (minutes) of the silence-length bins; the last bin is open-ended. Short gaps
+# are the bulk of a dense home's events but never matter for a limit, so they share bin 0.
+GAP_EDGES_MIN: npt.NDArray[np.float64] = np.array(
+    [0, 5, 10, 15, 20, 30, 45, 60, 75, 90, 120, 150, 180, 240, 300, 360, 480, 600, 720, 960],
+    dtype=np.float64,
+)
+N_BINS = len(GAP_EDGES_MIN)
+SHORT_GAP_S = float(GAP_EDGES_MIN[1] * 60)
+TAIL_BIN = 3  # silences from this bin on (15 min) feed the exponential tail model
+TAIL_FROM_MIN = float(GAP_EDGES_MIN[TAIL_BIN])
+HISTORY_DAYS = 28
+AWAY_HISTORY = 32
+RECENT_IDS = 256
+
+FloatArray = npt.NDArray[np.float32]
+IntArray = npt.NDArray[np.int32]
+
+NAN = math.nan
+
+
+def gap_bin(minutes: float) -> int:
+    return int(np.searchsorted(GAP_EDGES_MIN, minutes, side="right")) - 1
+
+
+def _zeros(*shape: int) -> FloatArray:
+    return np.zeros(shape, dtype=np.float32)
+
+
+def _ring(fill: int = -1) -> IntArray:
+    return np.full(HISTORY_DAYS, fill, dtype=np.int32)
+
+
+@dataclass(slots=True)
+class DayCounters:
+    """What is counted during the current local day; pushed into the history at midnight."""
+
+    presence: int = 0
+    kitchen: int = 0
+    night_toilet: int = 0
+    night_minutes: int = 0
+    rising_minute: int = -1
+    rising_candidate_ts: float = -1.0  # first activity outside bed/bath rooms, unconfirmed
+    rising_candidate_minute: int = -1
+    rising_count: int = 0
+    door_hours: int = 0  # bitmask of local hours in which the exterior door opened
+    awake_hours: int = 0  # bitmask of local hours with presence outside bed and bath rooms
+    alerted: bool = False  # a deviation alert was raised: not learned as normal
+
+
+@dataclass(slots=True)
+class HouseholdState:
+    """Everything known about one household. Times are UTC epoch seconds."""
+
+    household: str
+    # live situation
+    last_presence_ts: float = NAN
+    last_presence_room: int = -1
+    last_presence_block: int = 0  # local 3-hour block of the last presence
+    last_presence_sensor: str = ""
+    last_event_ts: float = NAN
+    stay_room: int = -1
+    stay_start_ts: float = NAN
+    last_door_open_ts: float = NAN
+    has_exterior_door: bool = False
+    away_since_ts: float = NAN  # out of home since (confirmed by a silence after leaving)
+    return_first_ts: float = NAN  # first event of a possible return home
+    return_last_ts: float = NAN
+    return_count: int = 0
+    gap_flagged: bool = False  # the running silence raised an alert: do not learn it
+    last_night_minute: int = -1
+    gateway_offline_since: float = NAN
+    # calendar
+    day_ordinal: int = -1
+    days_seen: int = 0
+    days_decayed: float = 0.0
+    nights_decayed: float = 0.0
+    ring_pos: int = 0
+    not_up_day: int = -1
+    today: DayCounters = field(default_factory=DayCounters)
+    # learned
+    gap_hist: FloatArray = field(default_factory=lambda: _zeros(N_BLOCKS, len(ROOMS), N_BINS))
+    gap_excess: FloatArray = field(default_factory=lambda: _zeros(N_BLOCKS, len(ROOMS)))
+    bathroom_hist: FloatArray = field(default_factory=lambda: _zeros(N_BINS))
+    bathroom_excess: FloatArray = field(default_factory=lambda: _zeros(1))
+    door_hour_hist: FloatArray = field(default_factory=lambda: _zeros(24))
+    awake_hour_hist: FloatArray = field(default_factory=lambda: _zeros(24))
+    away_minutes: FloatArray = field(default_factory=lambda: np.full(AWAY_HISTORY, np.nan, "f4"))
+    away_pos: int = 0
+    hist_presence: IntArray = field(default_factory=_ring)
+    hist_kitchen: IntArray = field(default_factory=_ring)
+    hist_night_toilet: IntArray = field(default_factory=_ring)
+    hist_night_minutes: IntArray = field(default_factory=_ring)
+    hist_rising: IntArray = field(default_factory=_ring)
+    hist_weekend: IntArray = field(default_factory=_ring)  # 1 Sat/Sun, 0 weekday, -1 none
+    feedback_factor: FloatArray = field(default_factory=lambda: np.ones(len(ALERT_TYPES), "f4"))
+    # technical
+    offline_sensors: list[str] = field(default_factory=list)
+    low_battery_sensors: list[str] = field(default_factory=list)
+    # alerts
+    open_alerts: dict[str, Alert] = field(default_factory=dict)
+    recent_ids: deque[str] = field(default_factory=lambda: deque(maxlen=RECENT_IDS))
+
+    def snapshot(self) -> bytes:
+        """A compact, pickle-free serialisation (zlib-compressed JSON, arrays as base64)."""
+        scalars: dict[str, Any] = {}
+        arrays: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, np.ndarray):
+                arrays[item.name] = {
+                    "dtype": str(value.dtype),
+                    "shape": list(value.shape),
+                    "data": base64.b64encode(value.tobytes()).decode(),
+                }
+            elif item.name == "today":
+                scalars[item.name] = {f.name: getattr(value, f.name) for f in fields(value)}
+            elif item.name == "open_alerts":
+                scalars[item.name] = [a.model_dump(mode="json") for a in value.values()]
+            elif item.name == "recent_ids":
+                scalars[item.name] = list(value)
+            elif isinstance(value, float) and math.isnan(value):
+                scalars[item.name] = None
+            else:
+                scalars[item.name] = value
+        doc = {"version": STATE_VERSION, "scalars": scalars, "arrays": arrays}
+        return zlib.compress(json.dumps(doc, separators=(",", ":")).encode(), 6)
+
+    @classmethod
+    def restore(cls, household: str, data: bytes) -> HouseholdState:
+        """Inverse of `snapshot`; the blob may come from another id (benchmarks clone homes)."""
+        try:
+            doc = json.loads(zlib.decompress(data))
+        except (zlib.error, ValueError) as err:
+            raise StateError(f"not a detector state blob: {err}") from err
+        if doc.get("version") != STATE_VERSION:
+            raise StateError(f"unsupported state version {doc.get('version')!r}")
+        state = cls(household)
+        float_fields = {f.name for f in fields(cls) if f.type == "float"}
+        try:
+            for name, value in doc["scalars"].items():
+                if name == "household":
+                    continue
+                if name == "today":
+                    state.today = DayCounters(**value)
+                elif name == "open_alerts":
+                    alerts = [Alert.model_validate(a) for a in value]
+                    state.open_alerts = {alert_key_of(a): a for a in alerts}
+                elif name == "recent_ids":
+                    state.recent_ids.extend(value)
+                elif name in float_fields:
+                    setattr(state, name, NAN if value is None else float(value))
+                else:
+                    setattr(state, name, value)
+            for name, spec in doc["arrays"].items():
+                raw = base64.b64decode(spec["data"])
+                array = np.frombuffer(raw, dtype=spec["dtype"]).reshape(spec["shape"]).copy()
+                if array.shape != getattr(state, name).shape:
+                    raise StateError(f"array {name} has shape {array.shape}")
+                setattr(state, name, array)
+        except (KeyError, TypeError, ValueError, AttributeError) as err:
+            raise StateError(f"corrupt detector state: {err}") from err
+        if household != state.household:
+            state.open_alerts = {
+                key: alert.model_copy(update={"household": household})
+                for key, alert in state.open_alerts.items()
+            }
+        return state
+
+
+class StateError(ValueError):
+    """A state blob that cannot be restored."""
+
+
+def alert_key(kind: AlertType, subtype: str | None = None) -> str:
+    """One open alert per type per household (per subtype for trends)."""
+    return f"{kind.value}:{subtype}" if subtype else kind.value
+
+
+def alert_key_of(alert: Alert) -> str:
+    return alert_key(alert.type, alert.subtype)
