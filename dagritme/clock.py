@@ -65,6 +65,11 @@ class AcceleratedClock:
     def now(self) -> datetime:
         return self._origin + (self._wall.now() - self._origin_wall) * self.speed
 
+    def restart(self, start: datetime) -> None:
+        """Start counting again from `start`, now (when the simulated world begins to move)."""
+        self._origin_wall = self._wall.now()
+        self._origin = start.astimezone(UTC)
+
     def wall_seconds(self, simulated: timedelta) -> float:
         """How many real seconds a stretch of simulated time takes."""
         return simulated.total_seconds() / self.speed

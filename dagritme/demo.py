@@ -3,7 +3,8 @@
 An in-process broker (mosquitto when installed, else amqtt), SQLite for state and events,
 three simulated households on an accelerated clock (two weeks of learned history first),
 gateway, detector, event store and the dashboard on http://127.0.0.1:8000. Household
-hh-0001 has a scripted fall shortly after the live part starts.
+hh-0001 has a scripted fall shortly after the live part starts; the consented carer's
+notification e-mails go to a local mail catcher and are echoed in the terminal.
 """
 
 from __future__ import annotations
@@ -17,13 +18,15 @@ from datetime import datetime, time
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from dagritme import system
 from dagritme.embedded_broker import embedded_broker
+from dagritme.mailcatcher import MailCatcher
 
 DEMO_TZ = "Europe/Amsterdam"
 DEMO_HOMES = (
-    ("hh-0001", "Demo household A (scripted fall)", "typical", ("fall@0T08:40",)),
-    ("hh-0002", "Demo household B", "early_riser", ()),
-    ("hh-0003", "Demo household C (4 sensors)", "sparse", ()),
+    system.HomeSpec("hh-0001", "Demo household A (scripted fall)", "typical", ("fall@0T08:40",)),
+    system.HomeSpec("hh-0002", "Demo household B", "early_riser"),
+    system.HomeSpec("hh-0003", "Demo household C (4 sensors)", "sparse"),
 )
 
 
@@ -56,7 +59,8 @@ def _banner(url: str, logins: dict[str, str], speed: float) -> str:
         "Dagritme demo is running.",
         f"  Dashboard: {url}",
         f"  Time runs {speed:g}x: one real minute is {speed:g} simulated minutes.",
-        "  Household hh-0001 has a scripted fall at 08:40 (data time); watch its alert arrive.",
+        "  Household hh-0001 has a scripted fall at 08:40 (data time); its alert appears on",
+        "  the dashboard and is e-mailed to the consented carer (shown here as 'mail for').",
         "  Log in with:",
     ]
     lines += [f"    {user:24} {password}" for user, password in sorted(logins.items())]
@@ -64,33 +68,37 @@ def _banner(url: str, logins: dict[str, str], speed: float) -> str:
     return "\n".join(lines)
 
 
-async def _main(args: argparse.Namespace) -> None:
-    from dagritme import system
-
+def _spec(args: argparse.Namespace, contacts: tuple[tuple[str, str], ...]) -> system.SystemSpec:
     tz = ZoneInfo(DEMO_TZ)
     hour, minute = (int(part) for part in args.start.split(":"))
     start = datetime.combine(datetime.now(tz).date(), time(hour, minute), tzinfo=tz)
-    if args.data_dir.exists():
-        shutil.rmtree(args.data_dir)
-    spec = system.SystemSpec(
-        homes=tuple(system.HomeSpec(*home) for home in DEMO_HOMES),
+    return system.SystemSpec(
+        homes=DEMO_HOMES,
         start=start,
         speed=args.speed,
         data_dir=args.data_dir,
         http_port=args.port,
         timezone=DEMO_TZ,
         warmup_days=args.warmup_days,
+        contacts=contacts,
     )
-    async with embedded_broker() as broker:
-        print("Learning two weeks of simulated history first ...", flush=True)
-        running = system.build(spec, broker)
-        try:
-            task = asyncio.create_task(system.run(running))
-            await asyncio.wait_for(running.dashboard.wait_started(), timeout=60)
-            print(_banner(running.dashboard_url, running.logins, args.speed), flush=True)
-            await task
-        finally:
-            system.close(running)
+
+
+async def _main(args: argparse.Namespace) -> None:
+    if args.data_dir.exists():
+        shutil.rmtree(args.data_dir)
+    with MailCatcher() as mail:
+        spec = _spec(args, (("carer", mail.apprise_url("carer@demo.invalid")),))
+        async with embedded_broker() as broker:
+            print("Learning two weeks of simulated history first ...", flush=True)
+            running = system.build(spec, broker)
+            try:
+                task = asyncio.create_task(system.run(running))
+                await asyncio.wait_for(running.dashboard.wait_started(), timeout=60)
+                print(_banner(running.dashboard_url, running.logins, args.speed), flush=True)
+                await task
+            finally:
+                system.close(running)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -100,4 +108,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(run(argparse.ArgumentParser().parse_args()))
+    parser = argparse.ArgumentParser()
+    configure(parser)
+    sys.exit(run(parser.parse_args()))

@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo
 
 from pydantic import SecretStr
 
-from dagritme.clock import AcceleratedClock, Clock
+from dagritme.clock import AcceleratedClock
 from dagritme.mqtt import BrokerSettings
-from dashboard.config import DashboardConfig, HttpSettings
+from dashboard.accounts import find_user
+from dashboard.config import DashboardConfig, HttpSettings, NotificationSettings
 from dashboard.db import Database
+from dashboard.notify import add_contact
 from dashboard.seed import seed_demo
 from dashboard.service import DashboardService
 from detector.config import DetectorConfig
@@ -63,6 +65,8 @@ class SystemSpec:
     seed: int = 7
     tick_interval_s: float = 1.0
     secret_key: str = "development-only-secret-key-0123456789"
+    # (user name, Apprise URL): notification contacts added to every household
+    contacts: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -70,7 +74,7 @@ class RunningSystem:
     """Handles on the parts, for the caller that wants to look inside (tests, demo banner)."""
 
     spec: SystemSpec
-    clock: Clock
+    clock: AcceleratedClock
     broker: BrokerSettings
     homes: list[SimulatedHome]
     detector: DetectorService
@@ -131,7 +135,9 @@ def warm_up(
     return len(events)
 
 
-def gateway_config(home: SimulatedHome, broker: BrokerSettings, data_dir: Path) -> GatewayConfig:
+def gateway_config(
+    home: SimulatedHome, broker: BrokerSettings, data_dir: Path, speed: float
+) -> GatewayConfig:
     return GatewayConfig(
         household=home.household,
         home_broker=broker,
@@ -143,6 +149,9 @@ def gateway_config(home: SimulatedHome, broker: BrokerSettings, data_dir: Path) 
         ],
         queue_path=data_dir / f"gateway-{home.household}.sqlite",
         timezone=str(home.tz),
+        # Z2M's last_seen is trusted within 5 real minutes of the gateway clock; on an
+        # accelerated clock those minutes cover `speed` times as much data time.
+        max_clock_skew_s=300.0 * max(1.0, speed),
     )
 
 
@@ -172,11 +181,18 @@ def build(spec: SystemSpec, broker: BrokerSettings) -> RunningSystem:
         secret_key=SecretStr(spec.secret_key),
         environment="development",
         cookie_secure=False,
+        notifications=NotificationSettings(base_url=f"http://127.0.0.1:{spec.http_port}"),
     )
     db = Database(dashboard_config.database)
     logins = seed_demo(
         db, [(h.household, h.display_name, spec.timezone) for h in spec.homes], clock
     )
+    for position, (username, apprise_url) in enumerate(spec.contacts):
+        user = find_user(db, username)
+        if user is None:
+            raise ValueError(f"contact {username!r} is not a seeded account")
+        for home in spec.homes:
+            add_contact(db, home.household, user.id, apprise_url, clock.now(), position)
     return RunningSystem(
         spec=spec,
         clock=clock,
@@ -184,7 +200,10 @@ def build(spec: SystemSpec, broker: BrokerSettings) -> RunningSystem:
         homes=homes,
         detector=DetectorService(detector_config, clock, detector=core),
         dashboard=DashboardService(dashboard_config, event_store, clock, db=db),
-        gateways=[Gateway(gateway_config(home, broker, spec.data_dir), clock) for home in homes],
+        gateways=[
+            Gateway(gateway_config(home, broker, spec.data_dir, spec.speed), clock)
+            for home in homes
+        ],
         consumer=EventConsumer(
             broker.model_copy(update={"client_id": "dagritme-store"}), event_store, clock=clock
         ),
@@ -204,7 +223,10 @@ async def run(system: RunningSystem, until: datetime | None = None) -> None:
         await asyncio.wait_for(system.dashboard.wait_started(), timeout=30)
         await asyncio.wait_for(system.consumer.subscribed.wait(), timeout=30)
         await asyncio.wait_for(system.detector.connected.wait(), timeout=30)
-        await asyncio.sleep(0.5)  # let the gateways subscribe to their home topics
+        for gateway in system.gateways:
+            await asyncio.wait_for(gateway.subscribed.wait(), timeout=30)
+        # The simulated world starts moving now, not when the parts were built.
+        system.clock.restart(system.spec.start)
         group.create_task(
             publish_homes(system.broker, system.homes, system.clock, base_topic, until)
         )

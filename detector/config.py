@@ -98,6 +98,12 @@ class Thresholds(StrictModel):
     not_returned_default_minutes: float = Field(
         default=720, gt=0, description="Cold start: out longer than this is unusual."
     )
+    not_returned_rate_per_outing: float = Field(
+        default=0.005,
+        gt=0,
+        lt=0.5,
+        description="A learned not-returned limit is passed by at most this share of outings.",
+    )
     not_returned_min_minutes: float = Field(
         default=240, gt=0, description="A learned not-returned limit is never shorter."
     )
@@ -150,7 +156,9 @@ class DetectorConfig(StrictModel):
         default=60, gt=0, le=3600, description="Real seconds between time-based checks."
     )
     checkpoint_interval_s: float = Field(
-        default=300, gt=0, description="Real seconds between state checkpoints."
+        default=15,
+        gt=0,
+        description="Real seconds between checkpoints (only households changed since the last).",
     )
     state_dir: Path | None = Field(
         default=None, description="Where household state is checkpointed; none keeps it in memory."

@@ -211,6 +211,7 @@ def evaluate_dataset(
     }
     for scenario in SCENARIOS:
         learned: list[float | None] = []
+        rooms: list[str] = []  # room of the last presence before each injection
         baseline: list[float | None] = []
         for _ in range(per_scenario):
             if not eligible:
@@ -224,8 +225,15 @@ def evaluate_dataset(
                 continue
             got, base = run_injection(prepared, config, scenario, injection)
             learned.append(got)
+            before = data.last_presence_before(injection.start, timedelta(hours=1))
+            rooms.append(before.room.value if before else "unknown")
             baseline.append(base)
         report["detector"][scenario.name] = _stats(learned) if learned else None
+        if learned and scenario.name == "fall":
+            report["detector"]["fall_by_last_room"] = {
+                room: _stats([d for d, r in zip(learned, rooms, strict=True) if r == room])
+                for room in sorted(set(rooms))
+            }
         report["baseline"][scenario.name] = _stats(baseline) if baseline else None
     return report
 

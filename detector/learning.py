@@ -13,9 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+from river import stats
+
 from dagritme.models import Event, Kind, Room
 from detector.config import Thresholds
 from detector.norms import Norms, in_night
+from detector.sensors import learn_sensor, roll_sensors
 from detector.state import (
     AWAY_HISTORY,
     BLOCK_HOURS,
@@ -52,6 +55,8 @@ class Home:
     norms: Norms
     norms_stale: bool = False  # the day rolled; norms are recomputed within a few ticks
     seen_ids: set[str] = field(default_factory=set)  # mirror of state.recent_ids
+    # river estimators of each sensor's daily count, rebuilt from the state when missing
+    sensor_estimators: dict[str, stats.EWMean] = field(default_factory=dict)
 
     def first_sight(self, event_id: str) -> bool:
         """True the first time an event id is seen (QoS 1 and gateway retries repeat)."""
@@ -104,6 +109,9 @@ def roll_day(home: Home, ordinal: int, th: Thresholds) -> None:
         _close_day(state, counters, th, state.day_ordinal + step)
     if elapsed > HISTORY_DAYS + 1:
         _decay(state, th.decay_per_day ** (elapsed - HISTORY_DAYS - 1))
+    roll_sensors(
+        state.sensor_records, home.sensor_estimators, today.presence >= MIN_PRESENCE_FOR_DAY
+    )
     state.today = DayCounters()
     state.day_ordinal = ordinal
     home.norms_stale = True
@@ -146,8 +154,16 @@ def learn_event(home: Home, event: Event, ts: float, local: datetime, th: Thresh
     """Update the state with one event (already de-duplicated, day already rolled)."""
     state = home.state
     state.last_event_ts = ts if math.isnan(state.last_event_ts) else max(ts, state.last_event_ts)
+    learn_sensor(
+        state.sensor_records,
+        event.sensor,
+        ts,
+        state.presence_counter,
+        event.sensor in state.silent_sensors,
+    )
     if not is_presence(event):
         return
+    state.presence_counter += 1.0
     room = ROOM_INDEX[event.room]
     minute = local.hour * 60 + local.minute
     today = state.today
@@ -246,12 +262,15 @@ def _close_stay(state: HouseholdState, ts: float, flagged: bool) -> None:
                 state.bathroom_excess[0] += minutes - TAIL_FROM_MIN
 
 
-def settle_rising(today: DayCounters, now_ts: float) -> None:
+def settle_rising(today: DayCounters, now_ts: float) -> bool:
     """A first activity outside the bed and bath rooms not followed by a return to the
-    bedroom within BACK_TO_BED_S was the rising (works for sparse homes too)."""
+    bedroom within BACK_TO_BED_S was the rising (works for sparse homes too). True when
+    the rising was settled by this call."""
     if today.rising_minute < 0 <= today.rising_candidate_ts:
         if now_ts - today.rising_candidate_ts > BACK_TO_BED_S:
             today.rising_minute = today.rising_candidate_minute
+            return True
+    return False
 
 
 def _track_rising(today: DayCounters, event: Event, ts: float, minute: int) -> None:

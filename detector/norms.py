@@ -42,6 +42,9 @@ SMALL_SAMPLE = 10
 USUALLY_AWAKE = 0.5  # share of days with activity outside bed/bath rooms in that hour
 TAIL_PRIOR_WEIGHT = 3.0  # pseudo-silences of the prior mean excess in each context
 DEFAULT_MEAN_EXCESS_MIN = 30.0
+MEAN_EXCESS_CAUTION = 0.5  # standard errors added to an estimated mean excess
+LIGHTNESS_WEIGHT = 20.0  # pseudo-gaps at the block's share of gaps reaching 5 min
+MIN_LIGHTNESS = 0.25
 TAIL_FRACTION_WEIGHT = 20.0  # pseudo-silences at the prior share of silences >= 15 min
 DEFAULT_TAIL_FRACTION = 0.05
 
@@ -108,6 +111,8 @@ def _tail_levels(
     n_all = stacked.sum(axis=-1)
     fraction = (n_tail + TAIL_FRACTION_WEIGHT * prior_fraction) / (n_all + TAIL_FRACTION_WEIGHT)
     mean_excess = (excess + TAIL_PRIOR_WEIGHT * prior_mean) / (n_tail + TAIL_PRIOR_WEIGHT)
+    # a mean of few silences is uncertain: use a cautious (upper) value, not the point estimate
+    mean_excess = mean_excess * (1.0 + MEAN_EXCESS_CAUTION / np.sqrt(n_tail + TAIL_PRIOR_WEIGHT))
     ratio = np.maximum(fraction * n_all / max(days, 1e-9) / rate, 1.0)
     extrapolated = TAIL_FROM_MIN + mean_excess * np.log(ratio)
     tail = np.cumsum(stacked[:, ::-1], axis=-1)[:, ::-1] / max(days, 1e-9)
@@ -121,6 +126,50 @@ def _shrunk(tail: float, total: float, prior: float, weight: float) -> float:
     return (tail + weight * prior) / (total + weight)
 
 
+def _lightness(
+    hist: npt.NDArray[np.float64], pooled: npt.NDArray[np.float64], n_rooms: int
+) -> npt.NDArray[np.float64]:
+    """Per context, how often its gaps reach 5 min relative to its block (shrunk, 0.25..1).
+
+    A context with thousands of gaps and none of even 5 min (moving about the kitchen) has a
+    lighter tail than its block's pooled one (dozing in the living room), so the prior mean
+    excess it borrows from the block is scaled down by this; at least a quarter is kept.
+    """
+    block_share = (pooled[:, 1:].sum(axis=-1) + 1.0) / (pooled.sum(axis=-1) + 1.0)
+    prior = np.repeat(block_share, n_rooms)
+    share = (hist[:, 1:].sum(axis=-1) + LIGHTNESS_WEIGHT * prior) / (
+        hist.sum(axis=-1) + LIGHTNESS_WEIGHT
+    )
+    scaled: npt.NDArray[np.float64] = np.clip(share / prior, MIN_LIGHTNESS, 1.0)
+    return scaled
+
+
+def _split_budget(
+    total_rate: float,
+    support: npt.NDArray[np.float64],
+    supported: npt.NDArray[np.bool_],
+    mean_excess: npt.NDArray[np.float64],
+) -> tuple[npt.NDArray[np.float64], float]:
+    """Split the household's false-alarm budget (a day) over its contexts.
+
+    A limit sits at `15 + mean_excess * log(n / rate)`, so giving a context more budget
+    shortens its limit by `mean_excess` minutes per factor e. Minimising the expected time to
+    alert, weighted by how likely a fall happens in each context (its share of activity),
+    under a fixed total rate gives rate ~ share x mean_excess (a Lagrange condition). Each
+    supported context keeps at least a quarter of an even split, so a quiet context is never
+    starved into a near-infinite limit; the block-pooled fallback rows get an even share.
+    """
+    in_use = max(1, int(supported.sum()))
+    even = total_rate / in_use
+    weight = np.where(supported, support * mean_excess, 0.0)
+    if weight.sum() <= 0:
+        return np.full(support.shape, even), even
+    floor = even / 4
+    spare = total_rate - floor * in_use
+    rate = np.where(supported, floor + spare * weight / weight.sum(), even)
+    return rate, even
+
+
 def _inactivity(
     state: HouseholdState, th: Thresholds, learned: bool
 ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], float]:
@@ -131,10 +180,9 @@ def _inactivity(
     n_contexts = N_BLOCKS * n_rooms
     hist = state.gap_hist.astype(np.float64).reshape(n_contexts, -1)
     excess = state.gap_excess.astype(np.float64).reshape(n_contexts)
-    supported = hist.sum(axis=-1) >= MIN_CONTEXT_SUPPORT
-    # The budget of false alarms is per household: split it over the contexts in use.
+    support = hist.sum(axis=-1)
+    supported = support >= MIN_CONTEXT_SUPPORT
     days = state.days_decayed
-    context_rate = th.inactivity_rate_per_day / max(1, int(supported.sum()))
     pooled = hist.reshape(N_BLOCKS, n_rooms, -1).sum(axis=1)  # [block, bins]: all rooms
     pooled_excess = excess.reshape(N_BLOCKS, n_rooms).sum(axis=1)
     everything = pooled.sum(axis=0)
@@ -151,13 +199,19 @@ def _inactivity(
     block_mean = (pooled_excess + TAIL_PRIOR_WEIGHT * DEFAULT_MEAN_EXCESS_MIN) / (
         pooled_tail + TAIL_PRIOR_WEIGHT
     )
+    context_prior_mean = np.repeat(block_mean, n_rooms) * _lightness(hist, pooled, n_rooms)
+    context_rate, pooled_rate = _split_budget(
+        th.inactivity_rate_per_day,
+        support,
+        supported,
+        (excess + TAIL_PRIOR_WEIGHT * context_prior_mean)
+        / (hist[:, TAIL_BIN:].sum(axis=-1) + TAIL_PRIOR_WEIGHT),
+    )
     rows = np.concatenate([hist, pooled, state.bathroom_hist[None, :].astype(np.float64)])
     levels = _tail_levels(
         rows,
         np.concatenate([excess, pooled_excess, state.bathroom_excess.astype(np.float64)]),
-        np.concatenate(
-            [np.repeat(block_mean, n_rooms), np.full(N_BLOCKS + 1, DEFAULT_MEAN_EXCESS_MIN)]
-        ),
+        np.concatenate([context_prior_mean, np.full(N_BLOCKS + 1, DEFAULT_MEAN_EXCESS_MIN)]),
         np.concatenate(
             [
                 np.repeat(block_fraction, n_rooms),
@@ -167,7 +221,7 @@ def _inactivity(
         ),
         days,
         np.concatenate(
-            [np.full(n_contexts + N_BLOCKS, context_rate), [th.inactivity_rate_per_day]]
+            [context_rate, np.full(N_BLOCKS, pooled_rate), [th.inactivity_rate_per_day]]
         ),
     )
     own_level = levels[:n_contexts].reshape(N_BLOCKS, n_rooms)
@@ -239,6 +293,20 @@ def _rising(state: HouseholdState, th: Thresholds, learned: bool, *, weekend: bo
     return RisingNorm(int(limit), usual, int((risings <= usual).sum()), len(risings), day_kind)
 
 
+def _outing_tail(aways: npt.NDArray[np.float32], rate: float) -> float:
+    """Outing length passed by `rate` of outings, from an exponential tail beyond the median.
+
+    p95 x 1.5 of some 30 outings alone is passed by the odd long visit about once a month;
+    the tail fit uses how far the longer half of the outings spreads.
+    """
+    median = quantile(aways, 0.5)
+    longer = aways[aways > median]
+    if len(longer) == 0:
+        return median
+    mean_excess = float(np.mean(longer)) - median
+    return median + mean_excess * math.log(0.5 / rate)
+
+
 def compute_norms(state: HouseholdState, th: Thresholds) -> Norms:
     progress = learning_progress(state, th)
     learned = progress >= 1.0
@@ -266,7 +334,8 @@ def compute_norms(state: HouseholdState, th: Thresholds) -> Norms:
     not_returned = th.not_returned_default_minutes
     if learned and len(aways) >= MIN_HISTORY_FOR_QUANTILE:
         away_usual = quantile(aways, 0.95)
-        not_returned = away_usual * 1.5 * _factor(state, AlertType.NOT_RETURNED)
+        not_returned = max(away_usual * 1.5, _outing_tail(aways, th.not_returned_rate_per_outing))
+        not_returned *= _factor(state, AlertType.NOT_RETURNED)
         not_returned = min(
             max(not_returned, th.not_returned_min_minutes), th.not_returned_max_minutes
         )

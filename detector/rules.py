@@ -97,6 +97,10 @@ def check_inactivity(ctx: TickContext) -> Finding | None:
     room = ROOMS[room_index]
     since = clock(_local(ctx, state.last_presence_ts))
     observed = f"No movement for {duration(silence)}, since {since} in the {_room_name(room)}"
+    blind = sorted({*state.silent_sensors, *state.offline_sensors})
+    if blind:
+        # a mute sensor hides movement: say so rather than let it pass for a still resident
+        observed += f" (not reporting: {', '.join(blind)}; movement there is not seen)"
     usual_edge = float(norms.inactivity_usual[block, room_index])
     if norms.learned and not math.isnan(usual_edge):
         usual_edge = math.ceil(usual_edge / 5) * 5.0

@@ -125,6 +125,10 @@ class HouseholdState:
     hist_weekend: IntArray = field(default_factory=_ring)  # 1 Sat/Sun, 0 weekday, -1 none
     feedback_factor: FloatArray = field(default_factory=lambda: np.ones(len(ALERT_TYPES), "f4"))
     # technical
+    sensor_records: dict[str, list[float]] = field(default_factory=dict)  # see sensors.py
+    presence_counter: float = 0.0  # presence events ever seen (sensor silences count these)
+    next_sensor_check: float = 0.0
+    silent_sensors: list[str] = field(default_factory=list)  # mute while the home is active
     offline_sensors: list[str] = field(default_factory=list)
     low_battery_sensors: list[str] = field(default_factory=list)
     # alerts

@@ -9,6 +9,7 @@ unknown database).
 
 from __future__ import annotations
 
+import gzip
 import json
 import logging
 from collections.abc import Iterator
@@ -82,7 +83,12 @@ class InfluxHttp:
         params = {"db": self.settings.database, "precision": "ns"}
         if self.settings.retention_policy:
             params["rp"] = self.settings.retention_policy
-        response = self._send("POST", "/write", params=params, content=body)
+        headers = {}
+        if self.settings.gzip:
+            # Level 1: nearly the ratio of level 6 on line protocol, at a fraction of the CPU.
+            body = gzip.compress(body, compresslevel=1)
+            headers["Content-Encoding"] = "gzip"
+        response = self._send("POST", "/write", params=params, content=body, headers=headers)
         if response.status_code != 204:
             raise InfluxRejected(f"InfluxDB write refused ({response.status_code})")
 

@@ -9,8 +9,11 @@ import sys
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Literal
 
+import aiomqtt
 import pytest
+from aiomqtt.exceptions import MqttConnectError
 
 from dagritme import topics
 from dagritme.clock import ManualClock
@@ -20,6 +23,7 @@ from store.config import ConsumerSettings, InfluxSettings
 from store.consumer import EventConsumer
 from store.influx import InfluxEventStore
 from store.influx_server import InfluxServer
+from store.mqtt_session import handshake_refused
 from store.sqlite import SqliteEventStore
 
 from .factories import event
@@ -95,27 +99,29 @@ async def test_persists_valid_events_and_counts_bad_ones(
 async def test_flushes_a_partial_batch_after_the_interval(
     broker: BrokerSettings, sqlite_store: SqliteEventStore
 ) -> None:
-    settings = ConsumerSettings(batch_size=10_000, flush_interval_s=0.2)
+    settings = ConsumerSettings(batch_size=10_000, max_unacked=10_000, flush_interval_s=0.2)
     async with running(EventConsumer(broker, sqlite_store, settings)):
         await publish(broker, as_payloads(events_for("hh-1", 7)))
         await wait_until(lambda: sqlite_store.count() == 7, within_s=3)
 
 
+@pytest.mark.parametrize("protocol", ["5", "3.1.1"])
 async def test_resumes_after_restart_without_loss_or_duplicates(
-    broker: BrokerSettings, sqlite_store: SqliteEventStore
+    broker: BrokerSettings, sqlite_store: SqliteEventStore, protocol: Literal["5", "3.1.1"]
 ) -> None:
     broker = broker.model_copy(update={"client_id": "store-test-persistent"})
+    settings = ConsumerSettings(mqtt_protocol=protocol)
     first, while_down, after = (
         events_for("hh-1", 100),
         events_for("hh-1", 400, 100),
         events_for("hh-1", 100, 500),
     )
-    async with running(EventConsumer(broker, sqlite_store)):
+    async with running(EventConsumer(broker, sqlite_store, settings)):
         await publish(broker, as_payloads(first))
         await wait_until(lambda: sqlite_store.count() == 100)
     # The service is down: the broker keeps these for the persistent session.
     await publish(broker, as_payloads(while_down))
-    async with running(EventConsumer(broker, sqlite_store)):
+    async with running(EventConsumer(broker, sqlite_store, settings)):
         await publish(broker, as_payloads(after + first[:50]))  # a retrying gateway resends
         await wait_until(lambda: sqlite_store.count() == 600)
         await asyncio.sleep(0.3)
@@ -123,7 +129,9 @@ async def test_resumes_after_restart_without_loss_or_duplicates(
     assert [e.seq for e in sqlite_store.export("hh-1")] == list(range(600))
 
 
-async def test_holds_events_while_influxdb_is_down(broker: BrokerSettings) -> None:
+async def test_stops_reading_while_influxdb_is_down_and_loses_nothing(
+    broker: BrokerSettings,
+) -> None:
     server = InfluxServer().start()
     try:
         server.create_database("outage")
@@ -136,19 +144,28 @@ async def test_holds_events_while_influxdb_is_down(broker: BrokerSettings) -> No
             buffer_max_points=1000,
         )
         store = InfluxEventStore(settings)
-        consumer = EventConsumer(broker, store, ConsumerSettings(batch_size=200))
+        window = 300
+        consumer = EventConsumer(
+            broker, store, ConsumerSettings(batch_size=100, max_unacked=window)
+        )
         async with running(consumer):
-            await publish(broker, as_payloads(events_for("hh-1", 300)))
-            await wait_until(lambda: consumer.stats.written == 300)
+            await publish(broker, as_payloads(events_for("hh-1", 200)))
+            await wait_until(lambda: consumer.stats.written == 200)
             server.stop()
-            # More than the buffer holds: the consumer must hold the rest, not drop it.
-            await publish(broker, as_payloads(events_for("hh-1", 1500, 300)))
-            await wait_until(lambda: consumer.stats.write_failures > 0)
+            # Ten times the window: the broker must keep most of it, not the consumer.
+            await publish(broker, as_payloads(events_for("hh-1", 3000, 200)))
+            await wait_until(lambda: consumer.stats.backpressure_waits > 0)
+            await wait_until(lambda: consumer.stats.write_failures > 2)
+            assert consumer.held == window
+            assert consumer.in_memory <= window
+            assert consumer.stats.received <= 200 + window
+            assert consumer.stats.acknowledged == 200  # nothing unstored is acknowledged
             server.start()
-            await wait_until(lambda: consumer.stats.written == 1800, within_s=20)
-            await wait_until(lambda: store.pending == 0, within_s=10)
+            await wait_until(lambda: consumer.stats.written == 3200, within_s=30)
+            await wait_until(lambda: consumer.held == 0)
         exported = list(store.export("hh-1"))
-        assert [e.seq for e in exported] == list(range(1800))
+        assert [e.seq for e in exported] == list(range(3200))
+        assert store.pending == 0
         store.close()
     finally:
         server.close()
@@ -190,7 +207,7 @@ async def test_service_process_persists_and_stops_cleanly_on_sigterm(
 async def test_shutdown_flushes_the_partial_batch(
     broker: BrokerSettings, sqlite_store: SqliteEventStore
 ) -> None:
-    settings = ConsumerSettings(batch_size=10_000, flush_interval_s=30)
+    settings = ConsumerSettings(batch_size=10_000, max_unacked=10_000, flush_interval_s=30)
     consumer = EventConsumer(broker, sqlite_store, settings)
     async with running(consumer):
         await publish(broker, as_payloads(events_for("hh-1", 5)))
@@ -209,3 +226,10 @@ async def test_applies_retention_by_the_injected_clock(
     async with running(consumer):
         await wait_until(lambda: consumer.stats.retention_removed == 5)
     assert [e.seq for e in sqlite_store.export("hh-1")] == [4, 3, 2, 1, 0]
+
+
+def test_tells_a_v3_only_broker_from_an_unreachable_one() -> None:
+    assert handshake_refused(aiomqtt.MqttError("Operation timed out"))
+    assert handshake_refused(MqttConnectError(132))  # unsupported protocol version
+    assert not handshake_refused(MqttConnectError(5))  # not authorised
+    assert not handshake_refused(aiomqtt.MqttError("[Errno 111] Connection refused"))

@@ -199,3 +199,14 @@ def test_results_larger_than_one_chunk_are_read_whole(
     (day,) = store.daily("hh-1", T0.date(), T0.date() + timedelta(days=1), "UTC")
     assert day.events == 1000
     store.close()
+
+
+def test_gzip_compressed_writes_are_stored(
+    influx_server: InfluxServer, influx_database: str
+) -> None:
+    settings = InfluxSettings(url=influx_server.url, database=influx_database, gzip=True)
+    store = InfluxEventStore(settings)
+    store.write([event(T0 + timedelta(seconds=i), seq=i) for i in range(500)])
+    assert store.flush()
+    assert [e.seq for e in store.export("hh-1")] == list(range(500))
+    store.close()

@@ -56,3 +56,33 @@ def test_in_memory_store(tmp_path: Path) -> None:
     store.write([event(T0)])
     assert [s.sensor for s in store.last_seen("hh-1")] == ["M001"]
     store.close()
+
+
+def file_bytes(db: Path) -> bytes:
+    """The database file and its write-ahead log, as they lie on disk."""
+    return b"".join(
+        path.read_bytes() for path in (db, db.with_name(db.name + "-wal")) if path.exists()
+    )
+
+
+def test_erasure_leaves_nothing_readable_in_the_file(tmp_path: Path) -> None:
+    db = tmp_path / "events.sqlite"
+    store = SqliteEventStore(db)
+    erased, kept = "hh-erase-me-7f3a", "hh-keep-2"
+    for i in range(0, 3000, 500):
+        # Interleaved, so the two households share pages and indexes.
+        store.write(
+            [
+                event(T0 + timedelta(seconds=s), household=erased, sensor="Msecret", seq=s)
+                for s in range(i, i + 500)
+            ]
+            + [event(T0 + timedelta(seconds=s), household=kept, seq=s) for s in range(i, i + 500)]
+        )
+    assert erased.encode() in file_bytes(db)  # the check below can see the rows
+    assert store.erase(erased) == 3000
+    raw = file_bytes(db)
+    assert erased.encode() not in raw
+    assert b"Msecret" not in raw
+    assert store.count(kept) == 3000
+    store.close()
+    assert erased.encode() not in file_bytes(db)
