@@ -34,8 +34,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--speed",
         type=float,
-        default=60.0,
-        help="simulated seconds per real second (default 60: a minute is an hour)",
+        default=120.0,
+        help="simulated seconds per real second (default 120: a minute is two hours)",
     )
     parser.add_argument("--port", type=int, default=8000, help="dashboard port")
     parser.add_argument(

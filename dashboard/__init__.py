@@ -30,4 +30,9 @@ Example `dashboard.toml`::
     escalate_after_minutes = 15
     daily_summary_hour = 20
     base_url = "https://dagritme.example.org"
+
+    [freshness]            # "no data since ..." instead of green when data stops
+    event_hours = 12       # no sensor event for this long
+    heartbeat_minutes = 10 # or no gateway heartbeat for this long (and 3 of its intervals)
+    missed_heartbeats = 3
 """

@@ -61,3 +61,13 @@ def authorize_management(
     return HouseholdAccess(
         household, user, access_scopes(user, household_id, records), paused_until(records, now)
     )
+
+
+def authorize_contacts(
+    ctx: AppContext, user: User, household_id: str, action: str
+) -> HouseholdAccess:
+    """The notification chain: the resident, an admin on their behalf, or a nurse who holds
+    the alerts consent for the household."""
+    if user.role is Role.NURSE:
+        return authorize(ctx, user, household_id, Scope.ALERTS, action)
+    return authorize_management(ctx, user, household_id, action)

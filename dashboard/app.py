@@ -14,7 +14,7 @@ from dashboard.context import AppContext
 from dashboard.db import Database
 from dashboard.deps import NotAuthenticated
 from dashboard.publisher import FeedbackPublisher
-from dashboard.web import actions, auth_pages, invite_pages, pages
+from dashboard.web import actions, auth_pages, contact_pages, invite_pages, pages
 from dashboard.web.render import STATIC_DIR
 from store.base import EventStore
 
@@ -68,5 +68,6 @@ def create_app(
     app.include_router(pages.router)
     app.include_router(actions.router)
     app.include_router(invite_pages.router)
+    app.include_router(contact_pages.router)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     return app

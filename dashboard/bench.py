@@ -30,6 +30,7 @@ from dashboard.bench_notify import measure_alert_to_notification
 from dashboard.config import DashboardConfig
 from dashboard.consent import ConsentAction, Scope
 from dashboard.db import Database, to_db_ts
+from dashboard.freshness import FreshnessTracker
 from dashboard.households import create_household
 from store.sqlite import SqliteEventStore
 
@@ -40,6 +41,7 @@ def _populate(db: Database, households: int) -> None:
     clock = WallClock()
     now = clock.now()
     nurse = create_user(db, username="nurse", password=PASSWORD, role=Role.NURSE, now=now)
+    tracker = FreshnessTracker()
     rows = []
     for i in range(households):
         household = f"hh-{i:05d}"
@@ -57,6 +59,12 @@ def _populate(db: Database, households: int) -> None:
                 )
             )
         set_gateway_status(db, household, "offline" if i % 50 == 0 else "online", now)
+        # Data keeps arriving, except from every 40th household: it stopped two days ago.
+        stopped = i % 40 == 7
+        tracker.observe_event(household, now - timedelta(days=2 if stopped else 0, minutes=3))
+        tracker.observe_heartbeat(household, now - timedelta(days=2 if stopped else 0, minutes=1))
+        tracker.observe_heartbeat(household, now - timedelta(days=2 if stopped else 0))
+    tracker.flush(db)
     with db.transaction() as conn:
         conn.executemany(
             "INSERT INTO consents (household, action, subject_user_id, scope, text_version,"

@@ -38,7 +38,10 @@ class NotificationSettings(StrictModel):
         description="Notify the next contacts in the chain when nobody acknowledged by then.",
     )
     escalation_check_s: float = Field(
-        default=30.0, gt=0, le=3600, description="How often the escalation chain is checked."
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often the escalation chain and the daily summaries are checked.",
     )
     daily_summary_hour: int | None = Field(
         default=20,
@@ -50,6 +53,36 @@ class NotificationSettings(StrictModel):
     base_url: str = Field(
         default="http://127.0.0.1:8000",
         description="Public address of the dashboard, used for links in notifications.",
+    )
+
+
+class FreshnessSettings(StrictModel):
+    """When a household whose data stops arriving shows 'no data since ...' instead of green."""
+
+    enabled: bool = Field(default=True, description="Check that data keeps arriving.")
+    event_hours: float = Field(
+        default=12.0,
+        gt=0,
+        le=24 * 30,
+        description="No sensor event for this long (data time) means the data has stopped; "
+        "someone at home moves past a sensor well within it, even on a quiet night.",
+    )
+    heartbeat_minutes: float | None = Field(
+        default=10.0,
+        gt=0,
+        le=24 * 60,
+        description="No gateway heartbeat for this long means the data has stopped "
+        "(the gateway sends one a minute); unset: heartbeats are not checked.",
+    )
+    missed_heartbeats: float = Field(
+        default=3.0,
+        ge=1,
+        le=100,
+        description="Never flag before this many of the gateway's own heartbeat intervals "
+        "have passed without one (gateways with a slow heartbeat, accelerated clocks).",
+    )
+    flush_s: float = Field(
+        default=1.0, gt=0, le=300, description="How often seen times are written to SQLite."
     )
 
 
@@ -96,6 +129,9 @@ class DashboardConfig(StrictModel):
     )
     notifications: NotificationSettings = Field(
         default_factory=NotificationSettings, description="Notification delivery."
+    )
+    freshness: FreshnessSettings = Field(
+        default_factory=FreshnessSettings, description="Flagging households whose data stops."
     )
     store: StoreSettings = Field(
         default_factory=StoreSettings,

@@ -135,6 +135,18 @@ CREATE TABLE IF NOT EXISTS notifications (
     updated_ts TEXT NOT NULL,
     UNIQUE (alert_id, contact_id)
 );
+CREATE TABLE IF NOT EXISTS data_freshness (
+    household TEXT PRIMARY KEY,
+    last_event_ts TEXT,
+    last_heartbeat_ts TEXT,
+    heartbeat_gap_s REAL
+);
+CREATE TABLE IF NOT EXISTS feedback_outbox (
+    id INTEGER PRIMARY KEY,
+    household TEXT NOT NULL,
+    payload_json TEXT NOT NULL,
+    created_ts TEXT NOT NULL
+);
 """
 
 _TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"

@@ -11,7 +11,13 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 
-from dashboard.access import HouseholdAccess, NoAccess, authorize, authorize_management
+from dashboard.access import (
+    HouseholdAccess,
+    NoAccess,
+    authorize,
+    authorize_contacts,
+    authorize_management,
+)
 from dashboard.accounts import Role, Session, User, csrf_matches, get_session
 from dashboard.consent import Scope
 from dashboard.context import SESSION_COOKIE, AppContext
@@ -111,3 +117,15 @@ def consent_manager(
 
 
 ManagedHousehold = Annotated[HouseholdAccess, Depends(consent_manager)]
+
+
+def contacts_manager(
+    household_id: str, request: Request, ctx: ContextDep, user: CurrentUser
+) -> HouseholdAccess:
+    try:
+        return authorize_contacts(ctx, user, household_id, _action(request, household_id))
+    except NoAccess as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "household not found") from err
+
+
+ContactsHousehold = Annotated[HouseholdAccess, Depends(contacts_manager)]

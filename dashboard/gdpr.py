@@ -127,7 +127,14 @@ def erase_household(ctx: AppContext, household: Household, by: User) -> dict[str
     now: datetime = ctx.clock.now()
     counts = {"events": ctx.event_store.erase(household.id)}
     with ctx.db.transaction() as conn:
-        for table in ("alerts", "notifications", "device_health", "gateway_status", "contacts"):
+        for table in (
+            "alerts",
+            "notifications",
+            "device_health",
+            "gateway_status",
+            "contacts",
+            "feedback_outbox",
+        ):
             cursor = conn.execute(f"DELETE FROM {table} WHERE household = ?", (household.id,))
             counts[table] = cursor.rowcount
         conn.execute(

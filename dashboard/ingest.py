@@ -17,10 +17,11 @@ from pydantic import ValidationError
 
 from dagritme import topics
 from dagritme.clock import Clock
-from dagritme.models import Alert, DeviceHealth, payload_json
+from dagritme.models import Alert, DeviceHealth, Event, GatewayHeartbeat, payload_json
 from dagritme.mqtt import BrokerSettings, make_client, reconnecting
 from dashboard.alert_store import set_gateway_status, upsert_alert, upsert_device_health
 from dashboard.db import Database
+from dashboard.freshness import FreshnessTracker
 from dashboard.publisher import FeedbackQueue
 
 logger = logging.getLogger(__name__)
@@ -30,6 +31,10 @@ SUBSCRIPTIONS = (
     topics.Channel.DEVICE_HEALTH,
     topics.Channel.GATEWAY_STATUS,
 )
+# Only watched for freshness, at QoS 0: the broker queues none of them for the dashboard's
+# persistent session while it is down, and a lost one is replaced by the next.
+FRESHNESS_SUBSCRIPTIONS = (topics.Channel.EVENTS, topics.Channel.GATEWAY_HEARTBEAT)
+FRESHNESS_SUFFIXES = tuple(f"/{channel.value}" for channel in FRESHNESS_SUBSCRIPTIONS)
 GATEWAY_WORDS = frozenset({"online", "offline"})
 
 
@@ -38,6 +43,8 @@ class Outcome(StrEnum):
     UPDATED_ALERT = "updated_alert"
     DEVICE_HEALTH = "device_health"
     GATEWAY_STATUS = "gateway_status"
+    EVENT = "event"
+    HEARTBEAT = "heartbeat"
     REJECTED = "rejected"
     IGNORED = "ignored"
 
@@ -87,6 +94,31 @@ def handle_message(db: Database, clock: Clock, topic: str, payload: bytes) -> Ha
     return Handled(Outcome.IGNORED)
 
 
+def observe_freshness(tracker: FreshnessTracker, topic: str, payload: bytes) -> Outcome:
+    """Note the time of an event or heartbeat (memory only: cheap enough for the loop)."""
+    try:
+        parsed = topics.parse(topic)
+    except topics.TopicError:
+        return Outcome.IGNORED
+    try:
+        if parsed.channel is topics.Channel.EVENTS:
+            event = Event.model_validate_json(payload)
+            if event.household != parsed.household:
+                raise ValueError("household in payload differs from the topic")
+            tracker.observe_event(event.household, event.ts)
+            return Outcome.EVENT
+        if parsed.channel is topics.Channel.GATEWAY_HEARTBEAT:
+            beat = GatewayHeartbeat.model_validate_json(payload)
+            if beat.household != parsed.household:
+                raise ValueError("household in payload differs from the topic")
+            tracker.observe_heartbeat(beat.household, beat.ts)
+            return Outcome.HEARTBEAT
+    except (ValidationError, ValueError) as err:
+        logger.warning("rejected %s message: %s", parsed.channel.value, _short(err))
+        return Outcome.REJECTED
+    return Outcome.IGNORED
+
+
 def _short(err: Exception) -> str:
     text = str(err).splitlines()
     return text[0] if text else type(err).__name__
@@ -105,6 +137,7 @@ class BrokerBridge:
         clock: Clock,
         feedback: FeedbackQueue,
         on_new_alert: AlertHook | None = None,
+        freshness_flush_s: float = 1.0,
     ) -> None:
         self.settings = settings
         self.db = db
@@ -112,6 +145,8 @@ class BrokerBridge:
         self.feedback = feedback
         self.on_new_alert = on_new_alert
         self.counters = IngestCounters()
+        self.freshness = FreshnessTracker()
+        self.freshness_flush_s = freshness_flush_s
         self.subscribed = asyncio.Event()
 
     async def run(self) -> None:
@@ -125,13 +160,28 @@ class BrokerBridge:
         async with make_client(self.settings, clean_session=clean) as client:
             for channel in SUBSCRIPTIONS:
                 await client.subscribe(topics.subscription(channel), qos=1)
+            for channel in FRESHNESS_SUBSCRIPTIONS:
+                await client.subscribe(topics.subscription(channel), qos=0)
             self.subscribed.set()
             async with asyncio.TaskGroup() as group:
                 group.create_task(self._publish_feedback(client, ready))
+                group.create_task(self._flush_freshness())
                 async for message in client.messages:
                     await self._ingest(str(message.topic), _payload_bytes(message.payload))
 
+    async def _flush_freshness(self) -> None:
+        try:
+            while True:
+                await asyncio.sleep(self.freshness_flush_s)
+                await asyncio.to_thread(self.freshness.flush, self.db)
+        finally:
+            # Also on the way out (restart, reconnect): what was seen is not lost.
+            self.freshness.flush(self.db)
+
     async def _ingest(self, topic: str, payload: bytes) -> None:
+        if topic.endswith(FRESHNESS_SUFFIXES):
+            self.counters.add(observe_freshness(self.freshness, topic, payload))
+            return
         handled = await asyncio.to_thread(handle_message, self.db, self.clock, topic, payload)
         self.counters.add(handled.outcome)
         if handled.outcome is Outcome.NEW_ALERT and handled.alert and self.on_new_alert:
@@ -144,12 +194,11 @@ class BrokerBridge:
         while True:
             await ready.wait()
             ready.clear()
-            while (item := self.feedback.take()) is not None:
-                try:
-                    await client.publish(topics.feedback(item.household), payload_json(item), qos=1)
-                except aiomqtt.MqttError:
-                    self.feedback.put_back(item)
-                    raise
+            while (pending := await asyncio.to_thread(self.feedback.peek)) is not None:
+                item = pending.feedback
+                # An MqttError ends the session; the entry stays queued for the next one.
+                await client.publish(topics.feedback(item.household), payload_json(item), qos=1)
+                await asyncio.to_thread(self.feedback.remove, pending.id)
 
 
 def _payload_bytes(payload: object) -> bytes:

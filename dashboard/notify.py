@@ -59,7 +59,9 @@ class DeliveryFailed(RuntimeError):
 def redact_url(url: str) -> str:
     """Show the scheme and host of a contact URL, never its credentials or tokens."""
     scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    # The query may hold addresses and tokens too (mailto://host?to=...&from=...).
+    location = rest.split("?", 1)[0].split("#", 1)[0]
+    host = location.split("/", 1)[0].rsplit("@", 1)[-1]
     return f"{scheme}://{host}/…"
 
 

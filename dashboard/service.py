@@ -40,10 +40,15 @@ class DashboardService:
         self.event_store = event_store
         self.clock = clock
         self.db = db or Database(config.database)
-        self.feedback = FeedbackQueue()
+        self.feedback = FeedbackQueue(self.db)
         self.notifier = Notifier(config.notifications, self.db, clock)
         self.bridge = BrokerBridge(
-            config.broker, self.db, clock, self.feedback, on_new_alert=self._on_new_alert
+            config.broker,
+            self.db,
+            clock,
+            self.feedback,
+            on_new_alert=self._on_new_alert,
+            freshness_flush_s=config.freshness.flush_s,
         )
         self.app = create_app(
             config, db=self.db, event_store=event_store, clock=clock, publisher=self.feedback
@@ -119,6 +124,15 @@ class DashboardService:
                 max_instances=1,
                 coalesce=True,
             )
+            if self.config.notifications.daily_summary_hour is not None:
+                scheduler.add_job(
+                    self.summary_tick,
+                    "interval",
+                    seconds=self.config.notifications.escalation_check_s,
+                    id="daily-summary",
+                    max_instances=1,
+                    coalesce=True,
+                )
         scheduler.start()
         try:
             await self.server.serve()

@@ -14,19 +14,27 @@ from store.base import DailyAggregate
 class Light(StrEnum):
     RED = "red"  # an urgent alert is open and nobody has acknowledged it
     AMBER = "amber"  # a warning is open, or the gateway is offline
-    GREEN = "green"  # nothing open
+    NO_DATA = "no_data"  # data stopped arriving: nothing can be said about today
+    GREEN = "green"  # nothing open, and data keeps arriving
     GREY = "grey"  # monitoring paused by the resident
 
 
-URGENCY = {Light.RED: 0, Light.AMBER: 1, Light.GREEN: 2, Light.GREY: 3}
+URGENCY = {Light.RED: 0, Light.AMBER: 1, Light.NO_DATA: 1, Light.GREEN: 2, Light.GREY: 3}
 
 
-def traffic_light(worst_open: Severity | None, gateway_online: bool | None, paused: bool) -> Light:
+def traffic_light(
+    worst_open: Severity | None, gateway_online: bool | None, paused: bool, no_data: bool = False
+) -> Light:
+    """Paused, then urgent, then warning, then stopped data, then an offline gateway."""
     if paused:
         return Light.GREY
     if worst_open is Severity.URGENT:
         return Light.RED
-    if worst_open is Severity.WARNING or gateway_online is False:
+    if worst_open is Severity.WARNING:
+        return Light.AMBER
+    if no_data:
+        return Light.NO_DATA
+    if gateway_online is False:
         return Light.AMBER
     return Light.GREEN
 

@@ -30,6 +30,7 @@ from dashboard.consent import (
     scopes_of,
 )
 from dashboard.context import AppContext
+from dashboard.freshness import load_freshness, no_data_since
 from dashboard.households import list_households, log_accesses
 from dashboard.status import learning_progress, learning_window, traffic_light, urgency_key
 
@@ -56,6 +57,8 @@ def household_summaries(ctx: AppContext, user: User) -> list[HouseholdSummaryOut
     pause_records: dict[str, list[ConsentRecord]] = pauses(ctx.db)
     summaries = alert_summaries(ctx.db)
     gateways = gateway_statuses(ctx.db)
+    freshness = load_freshness(ctx.db)
+    settings = ctx.config.freshness
     rows: list[HouseholdSummaryOut] = []
     logged: list[str] = []
     for household in households:
@@ -65,10 +68,12 @@ def household_summaries(ctx: AppContext, user: User) -> list[HouseholdSummaryOut
         paused = paused_until(pause_records.get(household.id, []), now)
         summary = summaries.get(household.id)
         gateway = gateways.get(household.id)
+        stopped = no_data_since(freshness.get(household.id), household.created, now, settings)
         light = traffic_light(
             summary.worst_open if summary else None,
             None if gateway is None else gateway[0] == "online",
             paused is not None,
+            stopped is not None,
         )
         if shows_status:
             logged.append(household.id)
@@ -83,6 +88,8 @@ def household_summaries(ctx: AppContext, user: User) -> list[HouseholdSummaryOut
                 latest_alert=summary.latest_ts if summary and shows_alerts else None,
                 gateway=gateway[0] if gateway and shows_status else None,
                 paused_until=paused if shows_status else None,
+                no_data=stopped is not None and shows_status,
+                no_data_since=stopped.since if stopped and shows_status else None,
             )
         )
     if logged:
@@ -110,6 +117,12 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
     )
     summary = alert_summaries(ctx.db).get(household.id)
     gateway = gateway_statuses(ctx.db).get(household.id)
+    stopped = no_data_since(
+        load_freshness(ctx.db, household.id).get(household.id),
+        household.created,
+        now,
+        ctx.config.freshness,
+    )
     return HouseholdDetailOut(
         id=household.id,
         display_name=household.display_name,
@@ -119,6 +132,7 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
             summary.worst_open if summary else None,
             None if gateway is None else gateway[0] == "online",
             access.paused_until is not None,
+            stopped is not None,
         ),
         paused_until=access.paused_until,
         last_activity=max(seen) if seen else None,
@@ -145,6 +159,8 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
             for d in device_health(ctx.db, household.id)
         ],
         open_alerts=(summary.open_count if summary else 0) if access.allows(Scope.ALERTS) else None,
+        no_data=stopped is not None,
+        no_data_since=stopped.since if stopped else None,
     )
 
 

@@ -46,6 +46,12 @@ class HouseholdSummaryOut(_Body):
     latest_alert: datetime | None
     gateway: str | None
     paused_until: datetime | None
+    no_data: bool = Field(
+        default=False, description="Data stopped arriving (status no_data, unless worse)."
+    )
+    no_data_since: datetime | None = Field(
+        default=None, description="Newest data seen when it stopped; null: none ever came."
+    )
 
 
 class RoomActivityOut(_Body):
@@ -84,6 +90,12 @@ class HouseholdDetailOut(_Body):
     gateway_ts: datetime | None
     devices: list[DeviceOut]
     open_alerts: int | None
+    no_data: bool = Field(
+        default=False, description="Data stopped arriving (status no_data, unless worse)."
+    )
+    no_data_since: datetime | None = Field(
+        default=None, description="Newest data seen when it stopped; null: none ever came."
+    )
 
 
 class AlertOut(_Body):
@@ -155,6 +167,10 @@ class ContactRequest(_Body):
         min_length=4, max_length=2000, description="mailto://, ntfy://, json://... (Apprise)."
     )
     position: int = Field(default=0, ge=0, le=100, description="Place in the escalation chain.")
+
+
+class ContactPositionRequest(_Body):
+    position: int = Field(ge=0, le=100, description="New place in the escalation chain.")
 
 
 class ContactOut(_Body):

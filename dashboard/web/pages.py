@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from dashboard.access import authorize
-from dashboard.accounts import Role
+from dashboard.access import HouseholdAccess, authorize
+from dashboard.accounts import Role, User
 from dashboard.alert_store import list_alerts
 from dashboard.api.schemas import HouseholdDetailOut, RoomActivityOut
 from dashboard.consent import Scope
@@ -31,6 +31,13 @@ def latest_per_room(detail: HouseholdDetailOut) -> list[RoomActivityOut]:
     return list(seen.values())
 
 
+def manages_contacts(user: User, access: HouseholdAccess) -> bool:
+    """Whether the contacts page is open to this user (see access.authorize_contacts)."""
+    if user.role is Role.NURSE:
+        return access.allows(Scope.ALERTS)
+    return user.role is Role.ADMIN or user.household == access.household.id
+
+
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, ctx: ContextDep, session: SessionDep) -> Response:
     if session.user.role is Role.RESIDENT:
@@ -38,7 +45,7 @@ def overview(request: Request, ctx: ContextDep, session: SessionDep) -> Response
     rows = household_summaries(ctx, session.user)
     counts = {
         light: sum(1 for r in rows if r.status == light)
-        for light in ("red", "amber", "green", "grey")
+        for light in ("red", "amber", "no_data", "green", "grey")
     }
     return render(request, ctx, session, "overview.html", rows=rows, counts=counts)
 
@@ -74,6 +81,7 @@ def household_page(
         heatmap=heatmap,
         failures=failures,
         room_rows=latest_per_room(detail),
+        manages_contacts=manages_contacts(session.user, access),
         trends=household_trends(
             ctx.event_store, access.household.id, access.household.tz, ctx.clock.now()
         ),

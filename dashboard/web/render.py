@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup, escape
 
 from dashboard.accounts import Session
 from dashboard.context import AppContext
@@ -61,12 +62,23 @@ def _local(ts: Any, tz: str, fmt: str = "%d-%m %H:%M") -> str:
 templates.env.filters["local"] = _local
 
 
+def _breakable(text: Any) -> Markup:
+    """Escaped text with line-break opportunities after _ - . (long sensor ids wrap there)."""
+    escaped = str(escape(str(text)))
+    for mark in ("_", "-", "."):
+        escaped = escaped.replace(mark, f"{mark}<wbr>")
+    return Markup(escaped)  # noqa: S704 - built from escaped text only
+
+
+templates.env.filters["breakable"] = _breakable
+
+
 ACCESS_WORDS = (
     ("erase", "access.erase"),
     ("/export", "access.export"),
     ("alert", "access.alerts"),
     ("/consents", "access.consents"),
-    ("/contacts", "access.consents"),
+    ("/contacts", "access.contacts"),
     ("/access-log", "access.access_log"),
     ("overview", "access.overview"),
 )

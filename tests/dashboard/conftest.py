@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -13,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import uvicorn
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
+from playwright.sync_api import Browser, sync_playwright
 
 from dagritme.clock import ManualClock
 from dagritme.models import (
@@ -28,6 +31,7 @@ from dagritme.models import (
     Value,
     make_event_id,
 )
+from dagritme.servers import free_port
 from dashboard import accounts
 from dashboard.accounts import Role, create_user
 from dashboard.app import create_app
@@ -37,6 +41,7 @@ from dashboard.db import Database
 from dashboard.households import create_household
 from dashboard.publisher import FeedbackQueue
 from store.sqlite import SqliteEventStore
+from tests.dashboard.smtp import Inbox, running_inbox
 
 START = datetime(2026, 3, 2, 9, 15, tzinfo=UTC)
 PASSWORD = "correct horse battery"
@@ -110,7 +115,7 @@ def world(tmp_path: Path, clock: ManualClock) -> Iterator[World]:
             subject_user_id=ids[username],
             scope=scope,
         )
-    yield World(clock, db, store, config, FeedbackQueue(), ids)
+    yield World(clock, db, store, config, FeedbackQueue(db), ids)
     store.close()
     db.close()
 
@@ -208,3 +213,49 @@ def webhook() -> Iterator[tuple[list[dict[str, Any]], int]]:
     yield received, server.server_address[1]
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server on a free loopback port; its mails are kept for the test."""
+    yield from running_inbox()
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture
+def live_url(world: World) -> Iterator[str]:
+    app = create_app(world.config, db=world.db, event_store=world.store, clock=world.clock)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline:
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.02)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("chromium is not installed: run scripts/install-system-deps.sh")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

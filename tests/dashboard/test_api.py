@@ -164,8 +164,9 @@ def test_acknowledge_then_resolve_publishes_feedback(app_client: TestClient, wor
         "/api/v1/alerts/alert-0001/resolve", json={"outcome": "resident_ok", "note": "ok"}
     )
     assert resolved.json()["status"] == "resolved"
-    feedback = world.publisher.take()
-    assert feedback is not None
+    pending = world.publisher.peek()
+    assert pending is not None
+    feedback = pending.feedback
     assert (feedback.alert_id, feedback.resolution) == ("alert-0001", Resolution.RESIDENT_OK)
     # Acknowledging a resolved alert is a conflict, not a silent change.
     again = app_client.post("/api/v1/alerts/alert-0001/ack", json={})

@@ -1,17 +1,15 @@
 """The running service against real servers: mosquitto for alerts in and feedback out,
-an SMTP server (aiosmtpd) and a webhook receiver for notifications."""
+an SMTP server (aiosmtpd, see smtp.py) and a webhook receiver for notifications."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 
 from dagritme import topics
 from dagritme.clock import ManualClock
@@ -24,27 +22,9 @@ from dashboard.ingest import Outcome
 from dashboard.notify import add_contact, notifications
 from dashboard.service import DashboardService
 from tests.dashboard.conftest import PASSWORD, World, make_alert
+from tests.dashboard.smtp import Inbox
 
 pytestmark = pytest.mark.integration
-
-
-class Mailbox:
-    def __init__(self) -> None:
-        self.messages: list[bytes] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(envelope.content)
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Mailbox, int]]:
-    mailbox = Mailbox()
-    port = free_port()
-    controller = Controller(mailbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    yield mailbox, port
-    controller.stop()
 
 
 def service_for(world: World, broker: BrokerSettings, tmp_path: Path) -> DashboardService:
@@ -69,18 +49,16 @@ async def test_alert_in_notifications_out_feedback_back(
     world: World,
     broker: BrokerSettings,
     tmp_path: Path,
-    smtp_server: tuple[Mailbox, int],
+    smtp_inbox: Inbox,
     webhook: tuple[list[dict[str, Any]], int],
 ) -> None:
-    mailbox, smtp_port = smtp_server
     hooks, hook_port = webhook
     now = world.clock.now()
     add_contact(
         world.db,
         "hh-a",
         world.ids["carer"],
-        f"mailto://127.0.0.1:{smtp_port}?to=carer@example.org&from=dagritme@example.org"
-        "&mode=insecure",
+        smtp_inbox.apprise_url("carer@example.org") + "&mode=insecure",
         now,
     )
     add_contact(world.db, "hh-a", world.ids["nurse"], f"json://127.0.0.1:{hook_port}/hook", now)
@@ -121,8 +99,8 @@ async def test_alert_in_notifications_out_feedback_back(
 
                 await asyncio.wait_for(poll(), 10)
                 assert seen[0]["alert_id"] == "alert-0001"
-                await wait_for(lambda: len(mailbox.messages) == 1 and len(hooks) == 1)
-                assert b"Usually up by 07:40" in mailbox.messages[0]
+                await wait_for(lambda: len(smtp_inbox.mails()) == 1 and len(hooks) == 1)
+                assert "Usually up by 07:40" in smtp_inbox.mails()[0].body
                 assert "Usually up by 07:40" in hooks[0]["message"]
 
                 resolved = await web.post(

@@ -1,32 +1,51 @@
-"""Notification contacts (managed by the resident or an admin) and delivery records."""
+"""Notification contacts and their order in the escalation chain (managed by the resident,
+a nurse with the alerts consent, or an admin), and delivery records."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, HTTPException, Response, status
 
-from dashboard.accounts import find_user, list_users
-from dashboard.api.schemas import ContactOut, ContactRequest, NotificationOut
-from dashboard.consent import Scope, household_records, scopes_of
-from dashboard.deps import AlertsHousehold, ContextDep, CsrfChecked, ManagedHousehold
-from dashboard.notify import add_contact, contacts, notifications, redact_url
+from dashboard.api.schemas import (
+    ContactOut,
+    ContactPositionRequest,
+    ContactRequest,
+    NotificationOut,
+)
+from dashboard.contacts import (
+    ContactError,
+    ContactRow,
+    contact_rows,
+    create_contact,
+    remove_contact,
+    set_position,
+)
+from dashboard.deps import AlertsHousehold, ContactsHousehold, ContextDep, CsrfChecked
+from dashboard.notify import notifications
 
 router = APIRouter(prefix="/households", tags=["notifications"])
 
 
+def _out(row: ContactRow) -> ContactOut:
+    return ContactOut(
+        id=row.id,
+        username=row.username,
+        target=row.target,
+        position=row.position,
+        notified=row.notified,
+    )
+
+
+def _row(ctx: ContextDep, household: str, contact_id: int) -> ContactOut:
+    for row in contact_rows(ctx.db, household):
+        if row.id == contact_id:
+            return _out(row)
+    raise HTTPException(status.HTTP_404_NOT_FOUND, "contact not found")
+
+
 @router.get("/{household_id}/contacts", response_model=list[ContactOut])
-def get_contacts(access: ManagedHousehold, ctx: ContextDep) -> list[ContactOut]:
-    records = household_records(ctx.db, access.household.id)
-    names = {user.id: user.username for user in list_users(ctx.db)}
-    return [
-        ContactOut(
-            id=c.id,
-            username=names.get(c.user_id, str(c.user_id)),
-            target=redact_url(c.apprise_url),
-            position=c.position,
-            notified=Scope.ALERTS in scopes_of(records, c.user_id),
-        )
-        for c in contacts(ctx.db, access.household.id)
-    ]
+def get_contacts(access: ContactsHousehold, ctx: ContextDep) -> list[ContactOut]:
+    """The escalation chain in order: step 0 first; a step is notified together."""
+    return [_out(row) for row in contact_rows(ctx.db, access.household.id)]
 
 
 @router.post(
@@ -35,24 +54,45 @@ def get_contacts(access: ManagedHousehold, ctx: ContextDep) -> list[ContactOut]:
     status_code=status.HTTP_201_CREATED,
     dependencies=[CsrfChecked],
 )
-def post_contact(body: ContactRequest, access: ManagedHousehold, ctx: ContextDep) -> ContactOut:
-    user = find_user(ctx.db, body.username)
-    if user is None:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, "no such user")
+def post_contact(body: ContactRequest, access: ContactsHousehold, ctx: ContextDep) -> ContactOut:
+    household = access.household.id
     try:
-        contact = add_contact(
-            ctx.db, access.household.id, user.id, body.apprise_url, ctx.clock.now(), body.position
+        contact = create_contact(
+            ctx.db, household, body.username, body.apprise_url, body.position, ctx.clock.now()
         )
-    except ValueError as err:
+    except ContactError as err:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(err)) from err
-    records = household_records(ctx.db, access.household.id)
-    return ContactOut(
-        id=contact.id,
-        username=user.username,
-        target=redact_url(contact.apprise_url),
-        position=contact.position,
-        notified=Scope.ALERTS in scopes_of(records, user.id),
-    )
+    return _row(ctx, household, contact.id)
+
+
+@router.patch(
+    "/{household_id}/contacts/{contact_id}",
+    response_model=ContactOut,
+    dependencies=[CsrfChecked],
+)
+def patch_contact(
+    contact_id: int, body: ContactPositionRequest, access: ContactsHousehold, ctx: ContextDep
+) -> ContactOut:
+    """Move a contact to another step of the escalation chain."""
+    household = access.household.id
+    try:
+        set_position(ctx.db, household, contact_id, body.position)
+    except ContactError as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
+    return _row(ctx, household, contact_id)
+
+
+@router.delete(
+    "/{household_id}/contacts/{contact_id}",
+    status_code=status.HTTP_204_NO_CONTENT,
+    dependencies=[CsrfChecked],
+)
+def delete_contact(contact_id: int, access: ContactsHousehold, ctx: ContextDep) -> Response:
+    try:
+        remove_contact(ctx.db, access.household.id, contact_id)
+    except ContactError as err:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, str(err)) from err
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.get("/{household_id}/notifications", response_model=list[NotificationOut])
