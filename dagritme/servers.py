@@ -48,6 +48,26 @@ def wait_for_port(host: str, port: int, timeout: float, proc: subprocess.Popen[b
     raise ServerError(f"nothing listens on {host}:{port} after {timeout} s")
 
 
+def stop_process(proc: subprocess.Popen[bytes] | None, timeout: float = 5.0) -> None:
+    """Terminate a server process, killing it if it does not stop within `timeout`."""
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def read_log(workdir: Path | None, name: str) -> str:
+    """A server's log file in its work directory, or '' when there is none."""
+    if workdir is None:
+        return ""
+    path = workdir / name
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
 def find_mosquitto() -> str | None:
     found = shutil.which("mosquitto")
     if found:
@@ -117,13 +137,7 @@ class MosquittoServer:
         return self
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        stop_process(self._proc)
         self._proc = None
 
     def restart(self) -> None:
@@ -138,10 +152,7 @@ class MosquittoServer:
             self._tmp = None
 
     def log_text(self) -> str:
-        if self.workdir is None:
-            return ""
-        path = self.workdir / "mosquitto.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return read_log(self.workdir, "mosquitto.log")
 
 
 @contextlib.contextmanager

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import httpx
 
-from dagritme.servers import ServerError, free_port
+from dagritme.servers import ServerError, free_port, read_log, stop_process
 
 CONFIG_TEMPLATE = """\
 reporting-disabled = true
@@ -160,13 +160,7 @@ class InfluxServer:
         self._databases.discard(name)
 
     def stop(self) -> None:
-        if self._proc is not None and self._proc.poll() is None:
-            self._proc.terminate()
-            try:
-                self._proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self._proc.kill()
-                self._proc.wait()
+        stop_process(self._proc, timeout=10)
         self._proc = None
 
     def restart(self) -> None:
@@ -184,7 +178,4 @@ class InfluxServer:
             self._tmp = None
 
     def log_text(self) -> str:
-        if self.workdir is None:
-            return ""
-        path = self.workdir / "influxd.log"
-        return path.read_text(errors="replace") if path.exists() else ""
+        return read_log(self.workdir, "influxd.log")
