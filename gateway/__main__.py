@@ -1,7 +1,7 @@
-"""`python -m gateway --config FILE`: the gateway alone, without loading the other commands.
+"""`python -m gateway --config FILE`: the same as `dagritme gateway`, without the CLI table.
 
-The systemd unit uses this entry point: it imports only the gateway and the shared contract,
-which keeps a Raspberry Pi's memory for the gateway's own work.
+Both import only the gateway and the shared contract (the systemd unit uses `dagritme
+gateway`); this entry point is kept for installs without the console script.
 """
 
 from __future__ import annotations

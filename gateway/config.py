@@ -20,6 +20,13 @@ Example (see deploy/gateway/gateway.toml for a complete one)::
     sensor = "M001"
     kind = "motion"
     room = "bedroom"
+
+    [[devices]]              # a Shelly Door/Window 2 (Gen1)
+    friendly_name = "shellydw2-A1B2C3"
+    source = "shelly"
+    sensor = "D001"
+    kind = "door"
+    room = "entrance"
 """
 
 from __future__ import annotations
@@ -34,6 +41,7 @@ from pydantic import Field, field_validator, model_validator
 from dagritme.config import StrictModel
 from dagritme.models import ID_PATTERN, SENSOR_PATTERN, Kind, Room
 from dagritme.mqtt import BrokerSettings
+from gateway.sources import Source, SourceTopics
 
 
 class Sharing(StrEnum):
@@ -52,14 +60,26 @@ class Sharing(StrEnum):
 
 
 class DeviceMapping(StrictModel):
-    """One Zigbee2MQTT device and what it means in the home."""
+    """One sensor on the home broker (Zigbee2MQTT, Tasmota or Shelly) and its meaning."""
 
     friendly_name: str = Field(
-        min_length=1, max_length=200, description="Zigbee2MQTT friendly name (may contain '/')."
+        min_length=1,
+        max_length=200,
+        description="Zigbee2MQTT friendly name (may contain '/'), Tasmota %topic% or Shelly id.",
     )
     sensor: str = Field(pattern=SENSOR_PATTERN, description="Sensor id used in events.")
     kind: Kind = Field(description="motion, door or contact.")
     room: Room = Field(description="Room the sensor is in; the exterior door is in 'entrance'.")
+    source: Source = Field(
+        default=Source.ZIGBEE2MQTT, description="Firmware: zigbee2mqtt, tasmota or shelly."
+    )
+    channel: int = Field(
+        default=1, ge=1, le=8, description="Tasmota only: which Switch<n>/POWER<n> is the input."
+    )
+    inverted: bool = Field(
+        default=False,
+        description="Tasmota only: the input reads ON when idle (door closed, no motion).",
+    )
 
     @field_validator("friendly_name")
     @classmethod
@@ -67,6 +87,27 @@ class DeviceMapping(StrictModel):
         if any(char in name for char in "+#") or name.startswith("/") or name.endswith("/"):
             raise ValueError("must not contain MQTT wildcards or start/end with '/'")
         return name
+
+    @model_validator(mode="after")
+    def _fits_source(self) -> DeviceMapping:
+        if self.source is Source.SHELLY and "/" in self.friendly_name:
+            raise ValueError("a Shelly device id contains no '/'")
+        if self.source is not Source.TASMOTA and (self.channel != 1 or self.inverted):
+            raise ValueError("channel and inverted apply to Tasmota devices only")
+        return self
+
+
+class TasmotaTopics(StrictModel):
+    """Tasmota's topic prefixes (FullTopic `%prefix%/%topic%/`)."""
+
+    tele_prefix: str = Field(default="tele", min_length=1, description="Tasmota's tele prefix.")
+    stat_prefix: str = Field(default="stat", min_length=1, description="Tasmota's stat prefix.")
+
+
+class ShellyTopics(StrictModel):
+    """Shelly Gen1's topic prefix."""
+
+    prefix: str = Field(default="shellies", min_length=1, description="Shelly Gen1 MQTT prefix.")
 
 
 class GatewayConfig(StrictModel):
@@ -81,6 +122,12 @@ class GatewayConfig(StrictModel):
     )
     base_topic: str = Field(
         default="zigbee2mqtt", min_length=1, description="Zigbee2MQTT base_topic."
+    )
+    tasmota: TasmotaTopics = Field(
+        default_factory=TasmotaTopics, description="Topic prefixes of Tasmota devices."
+    )
+    shelly: ShellyTopics = Field(
+        default_factory=ShellyTopics, description="Topic prefix of Shelly Gen1 devices."
     )
     devices: list[DeviceMapping] = Field(
         default_factory=list, description="Device map: friendly name -> sensor, kind, room."
@@ -123,7 +170,7 @@ class GatewayConfig(StrictModel):
         default=30.0, ge=0.1, le=600, description="Longest wait between reconnect attempts."
     )
     upstream_window: int = Field(
-        default=20, ge=1, le=10_000, description="QoS 1 messages in flight to the central broker."
+        default=100, ge=1, le=10_000, description="QoS 1 messages in flight to the central broker."
     )
 
     @field_validator("base_topic")
@@ -132,6 +179,27 @@ class GatewayConfig(StrictModel):
         if any(char in topic for char in "+#") or topic.startswith("/") or topic.endswith("/"):
             raise ValueError("must not contain MQTT wildcards or start/end with '/'")
         return topic
+
+    @model_validator(mode="after")
+    def _distinct_prefixes(self) -> GatewayConfig:
+        prefixes = [
+            self.base_topic.split("/")[0],
+            self.tasmota.tele_prefix,
+            self.tasmota.stat_prefix,
+            self.shelly.prefix,
+        ]
+        if len(set(prefixes)) != len(prefixes) or any("/" in p for p in prefixes[1:]):
+            raise ValueError(
+                "base_topic, tasmota and shelly prefixes must differ and be single levels"
+            )
+        return self
+
+    def source_topics(self) -> SourceTopics:
+        return SourceTopics(
+            tasmota_tele=self.tasmota.tele_prefix,
+            tasmota_stat=self.tasmota.stat_prefix,
+            shelly=self.shelly.prefix,
+        )
 
     @field_validator("timezone")
     @classmethod

@@ -49,14 +49,25 @@ def summaries_topic(household: str) -> str:
     return topics.summaries(household)
 
 
+# Key of a day's total in `DayCounts` (rooms are lowercase words, so this cannot clash).
+TOTAL = "*"
+# Per local day: room -> presence events, and TOTAL -> all state changes.
+DayCounts = dict[date, dict[str, int]]
+
+
 class DailySummaries:
-    """Accumulates per-day counts; `due(now)` hands out the days that have ended."""
+    """Accumulates per-day counts; `due(now)` hands out the days that have ended.
+
+    The gateway persists the counts of the days still open (`take_dirty`, `restore`) in the
+    queue's transaction, so a restart mid-day neither loses nor double-counts events.
+    """
 
     def __init__(self, household: str, timezone: str) -> None:
         self.household = household
         self.zone = ZoneInfo(timezone)
         self._active: dict[date, Counter[Room]] = {}
         self._total: Counter[date] = Counter()
+        self._dirty: set[date] = set()
 
     def add(self, event: Event) -> None:
         day = event.ts.astimezone(self.zone).date()
@@ -64,6 +75,7 @@ class DailySummaries:
         counts = self._active.setdefault(day, Counter())
         if event.active:
             counts[event.room] += 1
+        self._dirty.add(day)
 
     def due(self, now: datetime) -> list[DailySummary]:
         today = now.astimezone(self.zone).date()
@@ -78,4 +90,25 @@ class DailySummaries:
             )
             for day in finished
         ]
+        self._dirty.difference_update(finished)
         return summaries
+
+    def take_dirty(self) -> DayCounts:
+        """The full counts of each day changed since the last call."""
+        dirty = {day: self._counts(day) for day in self._dirty if day in self._total}
+        self._dirty = set()
+        return dirty
+
+    def restore(self, counts: DayCounts) -> None:
+        """Replace all counts with persisted ones (after a restart or a failed commit)."""
+        self._active = {
+            day: Counter({Room(room): n for room, n in rooms.items() if room != TOTAL})
+            for day, rooms in counts.items()
+        }
+        self._total = Counter({day: rooms.get(TOTAL, 0) for day, rooms in counts.items()})
+        self._dirty = set()
+
+    def _counts(self, day: date) -> dict[str, int]:
+        counts = {room.value: n for room, n in self._active.get(day, Counter()).items()}
+        counts[TOTAL] = self._total[day]
+        return counts

@@ -16,7 +16,7 @@ import logging
 import sqlite3
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from dagritme.models import Value
@@ -38,6 +38,12 @@ CREATE TABLE IF NOT EXISTS device_state (
     sensor TEXT PRIMARY KEY,
     value TEXT,
     ts TEXT
+);
+CREATE TABLE IF NOT EXISTS day_counts (
+    day TEXT NOT NULL,
+    room TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (day, room)
 );
 """
 
@@ -65,12 +71,13 @@ class Outbox:
             raise ValueError("synchronous must be 'full' or 'normal'")
         self.path = path
         self.max_rows = max_rows
+        self._synchronous = synchronous.upper()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are explicit (BEGIN IMMEDIATE ... COMMIT).
             self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
             self._db.execute("PRAGMA journal_mode=WAL")
-            self._db.execute(f"PRAGMA synchronous={synchronous.upper()}")
+            self._db.execute(f"PRAGMA synchronous={self._synchronous}")
             self._db.executescript(_SCHEMA)
             self.count = int(self._db.execute("SELECT COUNT(*) FROM outbox").fetchone()[0])
             self.dropped = self._meta("dropped")
@@ -97,15 +104,36 @@ class Outbox:
             for sensor, value, ts in rows
         }
 
+    def load_day_counts(self) -> dict[date, dict[str, int]]:
+        """The persisted counts of days whose daily summary has not been queued yet."""
+        try:
+            rows = self._db.execute("SELECT day, room, count FROM day_counts").fetchall()
+        except sqlite3.Error as err:
+            raise OutboxError(f"cannot read day counts: {err}") from err
+        counts: dict[date, dict[str, int]] = {}
+        for day, room, count in rows:
+            counts.setdefault(date.fromisoformat(day), {})[room] = int(count)
+        return counts
+
     def commit(
         self,
         messages: Sequence[OutgoingMessage],
         states: Mapping[str, SensorState] | None = None,
         next_seq: int | None = None,
+        day_counts: Mapping[date, Mapping[str, int]] | None = None,
+        finished_days: Sequence[date] = (),
     ) -> None:
-        """Queue `messages` and persist `states` and `next_seq`, all in one transaction."""
+        """Queue `messages` and persist `states`, `next_seq` and the open days' counts (and
+        forget `finished_days`, whose summaries are among `messages`), in one transaction."""
         states = states or {}
-        if not messages and not states and next_seq in (None, self.next_seq):
+        day_counts = day_counts or {}
+        if (
+            not messages
+            and not states
+            and not day_counts
+            and not finished_days
+            and next_seq in (None, self.next_seq)
+        ):
             return
         try:
             self._db.execute("BEGIN IMMEDIATE")
@@ -127,6 +155,18 @@ class Outbox:
                 )
                 if next_seq is not None:
                     self._set_meta("next_seq", next_seq)
+                self._db.executemany(
+                    "INSERT OR REPLACE INTO day_counts (day, room, count) VALUES (?, ?, ?)",
+                    [
+                        (day.isoformat(), room, count)
+                        for day, rooms in day_counts.items()
+                        for room, count in rooms.items()
+                    ],
+                )
+                self._db.executemany(
+                    "DELETE FROM day_counts WHERE day = ?",
+                    [(day.isoformat(),) for day in finished_days],
+                )
                 excess = self.count + len(messages) - self.max_rows
                 if excess > 0:
                     self._db.execute(
@@ -183,11 +223,16 @@ class Outbox:
         return [QueuedMessage(row[0], row[1], bytes(row[2])) for row in rows]
 
     def delete(self, ids: Iterable[int]) -> None:
-        """Forget messages the central broker has acknowledged."""
+        """Forget messages the central broker has acknowledged.
+
+        Without an fsync of its own: a delete lost in a power cut only means a resend (same
+        `event_id`), and the next queue commit's fsync of the WAL makes it durable anyway.
+        """
         keys = [(key,) for key in ids]
         if not keys:
             return
         try:
+            self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 before = self._db.total_changes
@@ -197,6 +242,8 @@ class Outbox:
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
+            finally:
+                self._db.execute(f"PRAGMA synchronous={self._synchronous}")
         except sqlite3.Error as err:
             raise OutboxError(f"cannot delete from queue {self.path}: {err}") from err
         self.count -= removed

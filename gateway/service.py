@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any, TypeVar
+from concurrent.futures import ThreadPoolExecutor
+from datetime import date, timedelta
+from typing import TypeVar
 
 import aiomqtt
 
@@ -23,17 +25,18 @@ from dagritme import topics
 from dagritme.clock import Clock
 from dagritme.models import DeviceHealth, Event, GatewayHeartbeat, payload_json
 from dagritme.mqtt import make_client, reconnecting
-from gateway import z2m
+from gateway import sources, z2m
 from gateway.client_tuning import (
     acknowledge,
     allow_inflight,
     disable_nagle,
-    disconnected,
     enable_manual_ack,
+    take_queued,
 )
 from gateway.config import GatewayConfig, Sharing
 from gateway.edge import DailySummaries, LocalDetector, summaries_topic
-from gateway.outbox import Outbox, OutgoingMessage
+from gateway.outbox import Outbox, OutgoingMessage, QueuedMessage
+from gateway.upstream import PublishWindow, unless_lost
 from gateway.z2m import Z2MNormaliser
 
 logger = logging.getLogger(__name__)
@@ -41,10 +44,14 @@ T = TypeVar("T")
 
 # Home-broker messages committed to the queue in one transaction at most.
 MAX_INGEST_BATCH = 2_000
+# How long the first message of a batch waits for others to share its commit (and fsync).
+COMMIT_LINGER_S = 0.002
 # Pause before restarting a task that failed on something other than the broker connection.
 FAILURE_PAUSE_S = 5.0
-# Acknowledged rows are deleted in batches of this many (or when the queue runs dry).
+# Acknowledged rows are deleted in batches of this many (or when nothing is in flight).
 DELETE_BATCH = 1_000
+# Queued rows read from SQLite at once for publishing.
+PEEK_BATCH = 500
 # How long a graceful stop waits to say `offline` before the last will would anyway.
 GOODBYE_TIMEOUT_S = 2.0
 
@@ -86,6 +93,8 @@ class Gateway:
         self._outbox = Outbox(
             config.queue_path, max_rows=config.queue_max_rows, synchronous=config.queue_synchronous
         )
+        # All queue I/O runs on one thread of its own, so an fsync does not stall MQTT.
+        self._queue_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="gw-queue")
         try:
             self._normaliser = Z2MNormaliser(
                 config.household,
@@ -98,6 +107,7 @@ class Gateway:
                 max_clock_skew=timedelta(seconds=config.max_clock_skew_s),
                 health_interval=timedelta(seconds=config.health_interval_s),
                 health_detail=config.sharing is Sharing.EVENTS,
+                source_topics=config.source_topics(),
             )
             logger.info(
                 "gateway for %s starting: %d device(s), sharing=%s, %d queued",
@@ -112,6 +122,7 @@ class Gateway:
                 if self.detector is not None or self._summaries is not None:
                     group.create_task(self._supervised("edge ticks", self._tick_loop))
         finally:
+            self._queue_thread.shutdown(wait=True)
             self._outbox.close()
             self._outbox = None
 
@@ -146,10 +157,18 @@ class Gateway:
         client = make_client(self.config.home_client(), clean_session=False)
         enable_manual_ack(client)
         # The queue is the truth about device states (also after a failed commit).
-        self.normaliser.restore(self.outbox.load_states(), self.outbox.next_seq)
+        states = await self._in_queue_thread(self.outbox.load_states)
+        self.normaliser.restore(states, self.outbox.next_seq)
+        if self._summaries is not None:
+            # Likewise the open days' counts: events of unacknowledged messages come again.
+            self._summaries.restore(await self._in_queue_thread(self.outbox.load_day_counts))
         async with client:
             disable_nagle(client)
-            await client.subscribe(z2m.subscription(self.config.base_topic), qos=1)
+            filters = [z2m.subscription(self.config.base_topic)] + sources.subscriptions(
+                ((device.source, device.friendly_name) for device in self.config.devices),
+                self.config.source_topics(),
+            )
+            await client.subscribe([(topic_filter, 1) for topic_filter in filters])
             self.home_connected = True
             self.subscribed.set()
             logger.info("%s: connected to the home broker", self.config.household)
@@ -159,27 +178,59 @@ class Gateway:
                 self.home_connected = False
 
     async def _ingest(self, client: aiomqtt.Client) -> None:
+        loop = asyncio.get_running_loop()
+        incoming = aiter(client.messages)
         unacked: list[aiomqtt.Message] = []
         outgoing: list[OutgoingMessage] = []
+        # The next message, awaited but never cancelled while the session lasts: cancelling
+        # aiomqtt's iterator just as it took a message from its queue would lose that message.
+        upcoming: asyncio.Future[aiomqtt.Message] | None = None
         try:
-            async for message in client.messages:
-                payload = message.payload
-                raw = payload if isinstance(payload, bytes | bytearray) else str(payload).encode()
-                outgoing.extend(self._normalise(message.topic.value, bytes(raw), message.retain))
-                unacked.append(message)
-                if len(client.messages) == 0 or len(unacked) >= MAX_INGEST_BATCH:
-                    # Committed first, acknowledged after: a crash in between means redelivery,
-                    # which the persisted device states recognise as nothing new.
-                    self._commit(outgoing)
-                    for done in unacked:
-                        acknowledge(client, done)
-                    self.counters["home_messages"] += len(unacked)
-                    unacked, outgoing = [], []
+            while True:
+                if upcoming is None:
+                    upcoming = asyncio.ensure_future(anext(incoming))
+                await asyncio.wait({upcoming})
+                # Group commit: one transaction (one fsync) for what arrives within the
+                # linger, instead of one per message when the gateway keeps up.
+                deadline = loop.time() + COMMIT_LINGER_S
+                while upcoming is not None and upcoming.done():
+                    first, upcoming = upcoming.result(), None
+                    for message in (first, *take_queued(client)):
+                        outgoing.extend(self._normalise_message(message))
+                        unacked.append(message)
+                    remaining = deadline - loop.time()
+                    if remaining > 0 and len(unacked) < MAX_INGEST_BATCH:
+                        upcoming = asyncio.ensure_future(anext(incoming))
+                        await asyncio.wait({upcoming}, timeout=remaining)
+                # Handed over before the await: a cancelled commit still completes on the
+                # queue thread, and `finally` must not queue the same batch again.
+                batch, unacked, queued, outgoing = unacked, [], outgoing, []
+                await self._commit_and_ack(client, batch, queued)
         finally:
+            if upcoming is not None:
+                upcoming.cancel()
             if unacked:
                 # Connection lost or stopping: keep what was normalised; the broker redelivers
                 # the unacknowledged messages and they add nothing twice.
-                self._commit(outgoing)
+                await self._commit(outgoing)
+
+    def _normalise_message(self, message: aiomqtt.Message) -> list[OutgoingMessage]:
+        payload = message.payload
+        raw = bytes(payload) if isinstance(payload, bytes | bytearray) else str(payload).encode()
+        return self._normalise(message.topic.value, raw, message.retain)
+
+    async def _commit_and_ack(
+        self,
+        client: aiomqtt.Client,
+        messages: list[aiomqtt.Message],
+        outgoing: list[OutgoingMessage],
+    ) -> None:
+        # Committed first, acknowledged after: a crash in between means redelivery, which
+        # the persisted device states recognise as nothing new.
+        await self._commit(outgoing)
+        for message in messages:
+            acknowledge(client, message)
+        self.counters["home_messages"] += len(messages)
 
     def _normalise(self, topic: str, payload: bytes, retained: bool) -> list[OutgoingMessage]:
         household = self.config.household
@@ -205,9 +256,17 @@ class Gateway:
             OutgoingMessage(topic, payload_json(alert)) for alert in self.detector.observe(event)
         ]
 
-    def _commit(self, outgoing: list[OutgoingMessage]) -> None:
+    async def _commit(self, outgoing: list[OutgoingMessage]) -> None:
         normaliser = self.normaliser
-        self.outbox.commit(outgoing, normaliser.take_dirty_states(), normaliser.next_seq)
+        await self._in_queue_thread(
+            functools.partial(
+                self.outbox.commit,
+                outgoing,
+                normaliser.take_dirty_states(),
+                normaliser.next_seq,
+                day_counts=self._summaries.take_dirty() if self._summaries is not None else None,
+            )
+        )
         if outgoing:
             self._wakeup.set()
 
@@ -222,13 +281,18 @@ class Gateway:
                     OutgoingMessage(topics.alerts(household), payload_json(alert))
                     for alert in self.detector.tick(now)
                 ]
+            finished: list[date] = []
             if self._summaries is not None:
-                outgoing += [
-                    OutgoingMessage(summaries_topic(household), payload_json(summary))
-                    for summary in self._summaries.due(now)
-                ]
+                for summary in self._summaries.due(now):
+                    outgoing.append(
+                        OutgoingMessage(summaries_topic(household), payload_json(summary))
+                    )
+                    finished.append(summary.day)
             if outgoing:
-                self.outbox.commit(outgoing)
+                # A summary is queued in the transaction that forgets its day's counts.
+                await self._in_queue_thread(
+                    functools.partial(self.outbox.commit, outgoing, finished_days=finished)
+                )
                 self._wakeup.set()
 
     # -- central side ---------------------------------------------------------------------
@@ -237,7 +301,8 @@ class Gateway:
         status = topics.gateway_status(self.config.household)
         will = aiomqtt.Will(status, b"offline", qos=1, retain=True)
         client = make_client(self.config.central_client(), will=will, clean_session=True)
-        allow_inflight(client, self.config.upstream_window)
+        # The window bounds what is in flight; paho's own limit would only cost time.
+        allow_inflight(client, 0)
         async with client:
             disable_nagle(client)
             await client.publish(status, b"online", qos=1, retain=True)
@@ -258,61 +323,55 @@ class Gateway:
     async def _forward(self, client: aiomqtt.Client) -> None:
         loop = asyncio.get_running_loop()
         next_heartbeat = loop.time()
-        acked: list[int] = []
+        window = PublishWindow(client, self.config.upstream_window, self._wakeup)
+        # Rows read from the queue but not yet published, oldest first.
+        unsent: deque[QueuedMessage] = deque()
         after_id = 0
         try:
             while True:
                 self._wakeup.clear()
+                window.check_connected()
                 if loop.time() >= next_heartbeat:
                     await self._heartbeat(client)
                     next_heartbeat = loop.time() + self.config.heartbeat_interval_s
                 await self._send_health(client)
-                sent, after_id = await self._send_batch(client, after_id, acked)
-                if len(acked) >= DELETE_BATCH or not sent:
-                    self._forget(acked)
-                if sent or self._pending_health:
+                while window.room > 0:
+                    if not unsent:
+                        unsent.extend(
+                            await self._in_queue_thread(
+                                functools.partial(
+                                    self.outbox.peek, max(PEEK_BATCH, window.size), after_id
+                                )
+                            )
+                        )
+                        if not unsent:
+                            break
+                        after_id = unsent[-1].id
+                    window.publish(unsent.popleft())
+                if len(window.acked) >= DELETE_BATCH or (window.acked and not window.in_flight):
+                    await self._forget(window)
+                if self._pending_health or self._wakeup.is_set():
                     continue
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(
-                        self._wakeup.wait(), timeout=max(0.0, next_heartbeat - loop.time())
-                    )
+                    async with asyncio.timeout(max(0.0, next_heartbeat - loop.time())):
+                        await self._wakeup.wait()
         finally:
-            self._forget(acked)
+            await self._forget(window)
 
-    def _forget(self, acked: list[int]) -> None:
+    async def _forget(self, window: PublishWindow) -> None:
         """Delete acknowledged rows in one transaction (a crash before it only resends)."""
-        self.outbox.delete(acked)
-        acked.clear()
+        acked = window.take_acked()
+        self.counters["forwarded"] += len(acked)
+        await self._in_queue_thread(functools.partial(self.outbox.delete, acked))
 
-    async def _send_batch(
-        self, client: aiomqtt.Client, after_id: int, acked: list[int]
-    ) -> tuple[int, int]:
-        """Publish the next window of queued rows; returns (rows sent, last id sent)."""
-        rows = self.outbox.peek(self.config.upstream_window, after_id)
-        if not rows:
-            return 0, after_id
-        # If the connection drops, which of these got their PUBACK is unknown: all stay
-        # queued and go again (same event_id, so consumers see each event once).
-        results = await _unless_lost(
-            client,
-            asyncio.gather(
-                *(client.publish(row.topic, row.payload, qos=1) for row in rows),
-                return_exceptions=True,
-            ),
-        )
-        done = [row.id for row, result in zip(rows, results, strict=True) if result is None]
-        acked.extend(done)
-        self.counters["forwarded"] += len(done)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
-        return len(rows), rows[-1].id
+    async def _in_queue_thread(self, call: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._queue_thread, call)
 
     async def _send_health(self, client: aiomqtt.Client) -> None:
         while self._pending_health:
             sensor, health = self._pending_health.popitem()
             try:
-                await _unless_lost(
+                await unless_lost(
                     client,
                     client.publish(
                         topics.device_health(self.config.household, sensor),
@@ -349,19 +408,4 @@ class Gateway:
         beat = self.heartbeat()
         self._heartbeat_seq += 1
         topic = topics.gateway_heartbeat(self.config.household)
-        await _unless_lost(client, client.publish(topic, payload_json(beat), qos=1, retain=True))
-
-
-async def _unless_lost(client: aiomqtt.Client, operation: Awaitable[T]) -> T:
-    """Await `operation`, but give up as soon as the connection is lost.
-
-    aiomqtt wakes a publish waiting for its PUBACK only at its timeout, not on a lost
-    connection; without this, a broker restart would stall the gateway for that long.
-    """
-    running = asyncio.ensure_future(operation)
-    watched: set[asyncio.Future[Any]] = {running, disconnected(client)}
-    await asyncio.wait(watched, return_when=asyncio.FIRST_COMPLETED)
-    if not running.done():
-        running.cancel()
-        raise aiomqtt.MqttError("connection lost while waiting for the broker")
-    return running.result()
+        await unless_lost(client, client.publish(topic, payload_json(beat), qos=1, retain=True))

@@ -18,10 +18,11 @@ from datetime import UTC, datetime, timedelta
 
 from dagritme.clock import Clock
 from dagritme.models import Availability, DeviceHealth, Event, Value, make_event_id
-from gateway import payloads
+from gateway import payloads, sources
 from gateway.config import DeviceMapping
 from gateway.payloads import PayloadError, StateRule
 from gateway.rejects import Reason, RejectCounter
+from gateway.sources import Source, SourceTopics
 
 logger = logging.getLogger(__name__)
 
@@ -32,6 +33,7 @@ LINKQUALITY_STEP = 30
 IGNORED_SUFFIXES = ("/set", "/get")
 
 Output = Event | DeviceHealth
+DEFAULT_SOURCE_TOPICS = SourceTopics()
 
 
 @dataclass(slots=True)
@@ -94,6 +96,7 @@ class Z2MNormaliser:
         max_clock_skew: timedelta = timedelta(minutes=5),
         health_interval: timedelta = timedelta(minutes=15),
         health_detail: bool = True,
+        source_topics: SourceTopics = DEFAULT_SOURCE_TOPICS,
     ) -> None:
         self.household = household
         self.clock = clock
@@ -108,12 +111,21 @@ class Z2MNormaliser:
         self.unpaired_devices: set[str] = set()
         self.last_clock_skew_s: float | None = None
         self._prefix = base_topic + "/"
+        self.source_topics = source_topics
+        mapped = [_Device(device, payloads.rules_for(device.kind)) for device in devices]
         self._devices = {
-            device.friendly_name: _Device(device, payloads.rules_for(device.kind))
-            for device in devices
+            device.mapping.friendly_name: device
+            for device in mapped
+            if device.mapping.source is Source.ZIGBEE2MQTT
+        }
+        # Tasmota and Shelly devices, by (source, topic name).
+        self._foreign: dict[tuple[Source, str], _Device] = {
+            (device.mapping.source, device.mapping.friendly_name): device
+            for device in mapped
+            if device.mapping.source is not Source.ZIGBEE2MQTT
         }
         self._states: dict[str, SensorState] = {
-            device.mapping.sensor: SensorState() for device in self._devices.values()
+            device.mapping.sensor: SensorState() for device in mapped
         }
         self._dirty: set[str] = set()
         self.restore(states or {}, first_seq)
@@ -125,7 +137,7 @@ class Z2MNormaliser:
     def handle(self, topic: str, payload: bytes, retained: bool = False) -> list[Output]:
         """Normalise one home-broker message; bad input is counted, never raised."""
         if not topic.startswith(self._prefix):
-            return []
+            return self._foreign_message(topic, payload, retained)
         rest = topic[len(self._prefix) :]
         if rest.startswith("bridge/"):
             if rest == "bridge/devices":
@@ -147,7 +159,11 @@ class Z2MNormaliser:
 
     def take_dirty_states(self) -> dict[str, SensorState]:
         """States changed since the last call, to persist together with the queued events."""
-        dirty = {sensor: self._states[sensor] for sensor in self._dirty}
+        # Copies: the queue thread writes them while the loop goes on changing the originals.
+        dirty = {
+            sensor: SensorState(self._states[sensor].value, self._states[sensor].ts)
+            for sensor in self._dirty
+        }
         self._dirty = set()
         return dirty
 
@@ -272,6 +288,7 @@ class Z2MNormaliser:
             return None
         seq = self.next_seq
         self.next_seq += 1
+        # Validated construction: in pydantic 2 it is faster than model_construct.
         return Event(
             event_id=make_event_id(self.household, mapping.sensor, ts, value.value),
             household=self.household,
@@ -340,14 +357,61 @@ class Z2MNormaliser:
         except PayloadError as err:
             self.rejects.count(err.reason, name, now, str(err))
             return []
-        health = self._health[device.mapping.sensor]
+        return self._set_availability(device.mapping.sensor, availability, now)
+
+    def _set_availability(
+        self, sensor: str, availability: Availability, now: datetime
+    ) -> list[Output]:
+        health = self._health[sensor]
         if availability is health.availability and health.published is not None:
             return []
         if availability is not health.availability:
-            logger.info("sensor %s is now %s", device.mapping.sensor, availability.value)
+            logger.info("sensor %s is now %s", sensor, availability.value)
         health.availability = availability
-        report = self._maybe_health(device.mapping.sensor, now, force=True)
+        report = self._maybe_health(sensor, now, force=True)
         return [report] if report is not None else []
+
+    def _foreign_message(self, topic: str, payload: bytes, retained: bool) -> list[Output]:
+        """A Tasmota or Shelly message (see gateway.sources); the gateway clock dates it."""
+        located = sources.locate(topic, self.source_topics)
+        if located is None:
+            return []
+        source, name, rest = located
+        now = self._now()
+        device = self._foreign.get((source, name))
+        if device is None:
+            self._device(name, now)  # counted as an unknown device
+            return []
+        mapping = device.mapping
+        if len(payload) > self.max_payload_bytes:
+            self.rejects.count(Reason.OVERSIZED, name, now, f"{len(payload)} bytes")
+            return []
+        try:
+            if source is Source.TASMOTA:
+                reading = sources.read_tasmota(rest, payload, mapping.channel)
+            else:
+                reading = sources.read_shelly(rest, payload)
+        except PayloadError as err:
+            self.rejects.count(err.reason, name, now, str(err))
+            return []
+        if reading is None:
+            return []
+        if reading.availability is not None:
+            return self._set_availability(mapping.sensor, reading.availability, now)
+        data: dict[str, object] = {} if reading.battery is None else {"battery": reading.battery}
+        health_changed = self._read_health(name, mapping.sensor, data, now)
+        out: list[Output] = []
+        if reading.active is not None:
+            active = reading.active != mapping.inverted
+            value = sources.value_for(mapping.kind, active)
+            event = self._change(mapping, value, now, False, retained, name, now)
+            if event is not None:
+                out.append(event)
+        if not retained:
+            health = self._maybe_health(mapping.sensor, now, force=health_changed)
+            if health is not None:
+                out.append(health)
+        return out
 
     def _check_paired(self, payload: bytes) -> None:
         """Compare Z2M's device list with the map; report each difference once."""

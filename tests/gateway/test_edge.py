@@ -143,3 +143,53 @@ async def test_the_real_detector_runs_in_the_home_with_alerts_only(
     assert seen.events == []
     everything = [payload for payloads in seen.other.values() for payload in payloads]
     assert all(b"event_id" not in payload for payload in everything)
+
+
+async def test_a_restart_mid_day_keeps_the_days_counts(
+    gateway_config: GatewayConfig, broker: BrokerSettings, consumer_settings: BrokerSettings
+) -> None:
+    clock = ManualClock(datetime.now(UTC))
+    config = private(gateway_config, Sharing.SUMMARIES)
+    async with consuming(consumer_settings, HOUSEHOLD) as seen:
+        before = Gateway(config, clock)
+        async with running(before), publisher(broker) as z2m:
+            await z2m.publish("zigbee2mqtt/bedroom_motion", motion_payload(True), qos=1)
+            await z2m.publish("zigbee2mqtt/kitchen/motion", motion_payload(True), qos=1)
+            assert await poll_until(lambda: before.counters["events"] == 2)
+        after = Gateway(config, clock)
+        async with running(after), publisher(broker) as z2m:
+            await z2m.publish("zigbee2mqtt/bedroom_motion", motion_payload(False), qos=1)
+            assert await poll_until(lambda: after.counters["events"] == 1)
+            clock.advance(timedelta(days=1))
+            raw = await seen.wait_for(summaries_topic(HOUSEHOLD))
+    [summary] = [DailySummary.model_validate_json(payload) for payload in raw]
+    assert summary.total_events == 3
+    assert {room.value: n for room, n in summary.active_by_room.items()} == {
+        "bedroom": 1,
+        "kitchen": 1,
+    }
+
+
+def test_day_counts_round_trip_through_restore() -> None:
+    summaries = DailySummaries(HOUSEHOLD, "UTC")
+    ts = datetime(2026, 1, 5, 9, tzinfo=UTC)
+    for value, room in (("on", "kitchen"), ("off", "kitchen"), ("on", "hall")):
+        summaries.add(
+            Event(
+                event_id=f"e{value}{room}".ljust(12, "x"),
+                household=HOUSEHOLD,
+                sensor="M001",
+                kind="motion",
+                room=room,
+                value=value,
+                ts=ts,
+                seq=0,
+            )
+        )
+    saved = summaries.take_dirty()
+    assert summaries.take_dirty() == {}
+    again = DailySummaries(HOUSEHOLD, "UTC")
+    again.restore(saved)
+    [done] = again.due(ts + timedelta(days=1))
+    assert done.total_events == 3
+    assert {room.value: n for room, n in done.active_by_room.items()} == {"kitchen": 1, "hall": 1}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -72,3 +72,22 @@ def test_the_queue_is_in_wal_mode(tmp_path: Path) -> None:
     Outbox(path).close()
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_open_days_counts_survive_a_reopen_and_go_with_their_summary(tmp_path: Path) -> None:
+    path = tmp_path / "queue.sqlite3"
+    monday, tuesday = date(2026, 1, 5), date(2026, 1, 6)
+    outbox = Outbox(path)
+    outbox.commit([], day_counts={monday: {"*": 3, "kitchen": 2}, tuesday: {"*": 1}})
+    outbox.commit([], day_counts={monday: {"*": 4, "kitchen": 2, "hall": 1}})
+    outbox.close()
+
+    reopened = Outbox(path)
+    assert reopened.load_day_counts() == {
+        monday: {"*": 4, "kitchen": 2, "hall": 1},
+        tuesday: {"*": 1},
+    }
+    reopened.commit(messages(1), finished_days=[monday])
+    assert reopened.load_day_counts() == {tuesday: {"*": 1}}
+    assert reopened.count == 1
+    reopened.close()

@@ -10,10 +10,11 @@ import pytest
 
 from dagritme import topics
 from dagritme.clock import WallClock
-from dagritme.models import DeviceHealth, GatewayHeartbeat, Kind, Value, make_event_id
+from dagritme.models import DeviceHealth, GatewayHeartbeat, Kind, Room, Value, make_event_id
 from dagritme.mqtt import BrokerSettings
-from gateway.config import GatewayConfig
+from gateway.config import DeviceMapping, GatewayConfig
 from gateway.service import Gateway
+from gateway.sources import Source
 from tests.gateway.conftest import (
     HOUSEHOLD,
     consuming,
@@ -133,3 +134,39 @@ async def test_the_central_acl_confines_a_gateway_to_its_household(
         await asyncio.sleep(0.3)
     assert seen.events == []
     assert seen.other == {}
+
+
+async def test_tasmota_and_shelly_devices_through_real_brokers(
+    gateway_config: GatewayConfig, broker: BrokerSettings, consumer_settings: BrokerSettings
+) -> None:
+    foreign = [
+        DeviceMapping(
+            friendly_name="hall_pir",
+            source=Source.TASMOTA,
+            sensor="M010",
+            kind=Kind.MOTION,
+            room=Room.HALL,
+        ),
+        DeviceMapping(
+            friendly_name="shellydw2-A1B2C3",
+            source=Source.SHELLY,
+            sensor="D011",
+            kind=Kind.DOOR,
+            room=Room.ENTRANCE,
+        ),
+    ]
+    config = gateway_config.model_copy(update={"devices": [*gateway_config.devices, *foreign]})
+    async with (
+        consuming(consumer_settings, HOUSEHOLD) as seen,
+        running(Gateway(config, WallClock())),
+        publisher(broker) as home,
+    ):
+        await home.publish("tele/hall_pir/SENSOR", b'{"Switch1":"ON"}', qos=1)
+        await home.publish("shellies/shellydw2-A1B2C3/sensor/state", b"open", qos=1)
+        await home.publish("tele/other_plug/SENSOR", b'{"Switch1":"ON"}', qos=1)
+        await seen.wait_for_events(2)
+        await asyncio.sleep(0.2)
+    assert sorted((e.sensor, e.value) for e in seen.events) == [
+        ("D011", Value.OPEN),
+        ("M010", Value.ON),
+    ]
