@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Protocol, cast
 
+from dagritme.config import ConfigError
+
 COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("dagritme.demo", "run everything on embedded defaults with simulated homes"),
     "gateway": ("gateway.cli", "home gateway: Zigbee2MQTT in, canonical events upstream"),
@@ -84,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"dagritme {args.command}: not available: {missing}", file=sys.stderr)
         return 2
-    return _load(args._module).run(args)
+    try:
+        return _load(args._module).run(args)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ on every field, so a typo is an error with its location, not a silently ignored 
 
 from __future__ import annotations
 
+import argparse
 import tomllib
 from pathlib import Path
 from typing import TypeVar
@@ -31,6 +32,20 @@ def format_validation_error(err: ValidationError, source: str) -> str:
         where = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         lines.append(f"  {where}: {problem['msg']}")
     return "\n".join(lines)
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """The two flags every service takes: `--config FILE` and `--validate-config`.
+
+    A ConfigError raised by the command reaches `dagritme.cli.main`, which prints it with
+    each problem's location and exits 2: the one place bad configuration is reported.
+    """
+    parser.add_argument("--config", type=Path, help=f"{what} (TOML); defaults if omitted")
+    parser.add_argument(
+        "--validate-config",
+        action="store_true",
+        help="check the config, print each problem with its location, exit 2 when bad",
+    )
 
 
 def load_config(path: Path | None, model: type[ConfigT]) -> ConfigT:

@@ -8,10 +8,9 @@ import contextlib
 import getpass
 import os
 import sys
-from pathlib import Path
 
 from dagritme.clock import WallClock
-from dagritme.config import ConfigError, load_config
+from dagritme.config import add_config_arguments, load_config
 from dashboard.accounts import AccountError, Role, create_user
 from dashboard.config import DashboardConfig
 from dashboard.db import Database
@@ -25,10 +24,7 @@ DEMO_HOUSEHOLDS = [
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="TOML config file (defaults if omitted)")
-    parser.add_argument(
-        "--validate-config", action="store_true", help="check the config and exit (2 if bad)"
-    )
+    add_config_arguments(parser, "dashboard config")
     parser.add_argument(
         "--seed-demo", action="store_true", help="create demo households and accounts, print logins"
     )
@@ -48,11 +44,7 @@ def _password() -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, DashboardConfig)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+    config = load_config(args.config, DashboardConfig)
     if args.validate_config:
         print(f"{args.config or 'defaults'}: configuration is valid")
         return 0

@@ -6,22 +6,15 @@ import argparse
 import asyncio
 import contextlib
 import signal
-import sys
-from pathlib import Path
 
 from dagritme.clock import WallClock
-from dagritme.config import ConfigError, load_config
+from dagritme.config import add_config_arguments, load_config
 from detector.config import DetectorConfig
 from detector.service import DetectorService
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="detector config (TOML); defaults if omitted")
-    parser.add_argument(
-        "--validate-config",
-        action="store_true",
-        help="check the config, print problems with their location, exit 2 when bad",
-    )
+    add_config_arguments(parser, "detector config")
 
 
 async def _serve(service: DetectorService) -> None:
@@ -36,11 +29,7 @@ async def _serve(service: DetectorService) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, DetectorConfig)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+    config = load_config(args.config, DetectorConfig)
     if args.validate_config:
         print(f"{args.config or 'defaults'}: configuration is valid")
         return 0

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import ValidationError
 
 from dagritme.clock import AcceleratedClock
-from dagritme.config import ConfigError, format_validation_error, load_config
+from dagritme.config import ConfigError, add_config_arguments, format_validation_error, load_config
 from dagritme.mqtt import BrokerSettings
 from firmware_sim.config import SimulateConfig
 from firmware_sim.fleet import first_day_for, make_homes
@@ -35,10 +35,7 @@ BIG_FLEET = 200
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="simulate TOML file (flags override it)")
-    parser.add_argument(
-        "--validate-config", action="store_true", help="check the config and exit (2 if bad)"
-    )
+    add_config_arguments(parser, "simulate config, flags override it")
     parser.add_argument("--households", type=int, help="number of homes (1)")
     parser.add_argument("--days", type=float, help="simulated days (14)")
     parser.add_argument("--speed", type=float, help="MQTT: simulated seconds per second (60)")
@@ -129,12 +126,8 @@ def _local_start(first: date, tz: ZoneInfo) -> datetime:
 def run(args: argparse.Namespace) -> int:
     try:
         config = _merge(load_config(args.config, SimulateConfig), args)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
     except ValidationError as err:
-        print(format_validation_error(err, "command line"), file=sys.stderr)
-        return 2
+        raise ConfigError(format_validation_error(err, "command line")) from err
     if args.validate_config:
         print(f"{args.config or 'defaults'}: ok")
         return 0

@@ -7,10 +7,9 @@ import asyncio
 import logging
 import signal
 import sys
-from pathlib import Path
 
 from dagritme.clock import WallClock
-from dagritme.config import ConfigError, load_config
+from dagritme.config import add_config_arguments, load_config
 from gateway.config import GatewayConfig, Sharing
 from gateway.edge import LocalDetector
 from gateway.service import Gateway
@@ -23,12 +22,7 @@ class EdgeModeError(RuntimeError):
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="gateway TOML file")
-    parser.add_argument(
-        "--validate-config",
-        action="store_true",
-        help="check the config, print problems with their location, and exit",
-    )
+    add_config_arguments(parser, "gateway config")
 
 
 def load_local_detector(config: GatewayConfig) -> LocalDetector:
@@ -61,11 +55,7 @@ async def _serve(gateway: Gateway) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        config = load_config(args.config, GatewayConfig)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+    config = load_config(args.config, GatewayConfig)
     if args.validate_config:
         print(f"{args.config or 'defaults'}: ok ({len(config.devices)} device(s))")
         return 0

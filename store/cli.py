@@ -12,9 +12,8 @@ import contextlib
 import logging
 import signal
 import sys
-from pathlib import Path
 
-from dagritme.config import ConfigError, load_config
+from dagritme.config import add_config_arguments, load_config
 from dagritme.models import payload_json
 
 from . import open_store
@@ -24,10 +23,7 @@ from .consumer import EventConsumer
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, help="TOML config file (defaults if omitted)")
-    parser.add_argument(
-        "--validate-config", action="store_true", help="check the config and exit (2 if bad)"
-    )
+    add_config_arguments(parser, "store config")
     action = parser.add_mutually_exclusive_group()
     action.add_argument(
         "--export", metavar="HOUSEHOLD", help="print every event of a household as JSON lines"
@@ -40,11 +36,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     # httpx logs every request at INFO: one line per batch written is noise in a service.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    try:
-        config = load_config(args.config, StoreConfig)
-    except ConfigError as err:
-        print(err, file=sys.stderr)
-        return 2
+    config = load_config(args.config, StoreConfig)
     if args.validate_config:
         print(f"{args.config or 'defaults'}: config OK")
         return 0
