@@ -51,6 +51,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
         help="days of simulated history learned before the live part",
     )
     parser.add_argument("--start", default="07:30", help="local data time of the live start")
+    parser.add_argument(
+        "--broker",
+        choices=("auto", "mosquitto", "amqtt"),
+        default="auto",
+        help="embedded broker: mosquitto when installed (auto), or amqtt in-process",
+    )
 
 
 def _banner(url: str, logins: dict[str, str], speed: float) -> str:
@@ -89,7 +95,7 @@ async def _main(args: argparse.Namespace) -> None:
         shutil.rmtree(args.data_dir)
     with MailCatcher() as mail:
         spec = _spec(args, (("carer", mail.apprise_url("carer@demo.invalid")),))
-        async with embedded_broker() as broker:
+        async with embedded_broker(kind=args.broker) as broker:
             print("Learning two weeks of simulated history first ...", flush=True)
             running = system.build(spec, broker)
             try:

@@ -27,10 +27,15 @@ def _port_is_free(port: int) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def embedded_broker(preferred_port: int = 1883) -> AsyncIterator[BrokerSettings]:
-    """Run a loopback-only broker for the lifetime of the context."""
+async def embedded_broker(
+    preferred_port: int = 1883, kind: str = "auto"
+) -> AsyncIterator[BrokerSettings]:
+    """Run a loopback-only broker for the lifetime of the context.
+
+    `kind` is "mosquitto", "amqtt" or "auto" (mosquitto when installed).
+    """
     port = preferred_port if _port_is_free(preferred_port) else free_port()
-    if find_mosquitto() is not None:
+    if kind == "mosquitto" or (kind == "auto" and find_mosquitto() is not None):
         server = MosquittoServer(port=port).start()
         logger.info("embedded broker: mosquitto on 127.0.0.1:%d", port)
         try:
