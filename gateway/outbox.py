@@ -20,7 +20,7 @@ from datetime import date, datetime
 from pathlib import Path
 
 from dagritme.models import Value
-from gateway.z2m import SensorState
+from gateway.normaliser import SensorState
 
 logger = logging.getLogger(__name__)
 

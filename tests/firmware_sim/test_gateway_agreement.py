@@ -18,7 +18,7 @@ from firmware_sim.home import SimulatedHome
 from firmware_sim.load import encode
 from firmware_sim.personas import persona
 from gateway.config import DeviceMapping
-from gateway.z2m import Z2MNormaliser
+from gateway.normaliser import Normaliser
 
 
 @pytest.mark.parametrize("name", ["typical", "dense"])
@@ -31,7 +31,7 @@ def test_gateway_turns_messages_into_the_simulated_events(name: str) -> None:
         DeviceMapping(friendly_name=d.friendly_name, sensor=d.sensor, kind=d.kind, room=d.room)
         for d in home.devices
     ]
-    normaliser = Z2MNormaliser(home.household, mappings, clock)
+    normaliser = Normaliser(home.household, mappings, clock)
     derived: list[Event] = []
     first_message: dict[str, datetime] = {}
     for message in home.messages(start, end):

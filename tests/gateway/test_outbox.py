@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from dagritme.models import Value
+from gateway.normaliser import SensorState
 from gateway.outbox import Outbox, OutgoingMessage
-from gateway.z2m import SensorState
 
 
 def messages(count: int, start: int = 0) -> list[OutgoingMessage]:

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from dagritme.clock import ManualClock
 from dagritme.models import Availability, DeviceHealth, Event, Kind, Room, Value
 from gateway.config import DeviceMapping, GatewayConfig
+from gateway.normaliser import Normaliser
 from gateway.sources import Source, SourceTopics, subscriptions
-from gateway.z2m import Z2MNormaliser
 from tests.gateway.conftest import HOUSEHOLD, fixture_bytes
 
 NOW = datetime(2026, 3, 2, 7, 41, 30, tzinfo=UTC)
@@ -50,8 +50,8 @@ FOREIGN_DEVICES = [
 ]
 
 
-def make(clock: ManualClock) -> Z2MNormaliser:
-    return Z2MNormaliser(HOUSEHOLD, FOREIGN_DEVICES, clock)
+def make(clock: ManualClock) -> Normaliser:
+    return Normaliser(HOUSEHOLD, FOREIGN_DEVICES, clock)
 
 
 def values(outputs: list[Event | DeviceHealth]) -> list[tuple[str, Value]]:

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dagritme.clock import ManualClock
 from dagritme.models import Availability, DeviceHealth, Event, Value, make_event_id
-from gateway.z2m import SensorState, Z2MNormaliser
+from gateway.normaliser import Normaliser, SensorState
 from tests.gateway.conftest import DEVICES, HOUSEHOLD, fixture_bytes
 
 NOW = datetime(2026, 3, 2, 6, 41, 30, tzinfo=UTC)
@@ -20,8 +20,8 @@ BEDROOM = "zigbee2mqtt/bedroom_motion"
 DOOR = "zigbee2mqtt/front_door"
 
 
-def make(clock: ManualClock | None = None, **kwargs: object) -> Z2MNormaliser:
-    return Z2MNormaliser(HOUSEHOLD, DEVICES, clock or ManualClock(NOW), **kwargs)  # type: ignore[arg-type]
+def make(clock: ManualClock | None = None, **kwargs: object) -> Normaliser:
+    return Normaliser(HOUSEHOLD, DEVICES, clock or ManualClock(NOW), **kwargs)  # type: ignore[arg-type]
 
 
 def events(outputs: list[Event | DeviceHealth]) -> list[Event]:
