@@ -5,7 +5,7 @@ Figures: `events_per_s` (observe: learn + score + event rules, one core),
 `p50_ms`/`p99_ms` (per-event observe latency), `state_bytes_per_household` (checkpoint blob
 after 30 days), `tick_s_10k_households` (one tick over 10,000 learned households) and
 `tick_rollover_s_10k_households` (the tick at local midnight: every home closes its day and
-up to 1,000 recompute their norms, the rest on the following ticks),
+up to 500 recompute their norms, the rest on the following ticks),
 `replay_s` (`dagritme replay` of casas-al-smarthome in a fresh process, start-up included).
 """
 

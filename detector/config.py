@@ -83,6 +83,30 @@ class Thresholds(StrictModel):
     not_up_margin_minutes: int = Field(
         default=60, ge=0, le=240, description="Minutes added to the usual (p90) rising time."
     )
+    not_up_cold_start_min_risings: int = Field(
+        default=2,
+        ge=1,
+        le=30,
+        description="Cold start: risings seen before they start to pull the limit earlier.",
+    )
+    not_up_cold_start_cap_minute: int = Field(
+        default=600,
+        ge=240,
+        le=900,
+        description=(
+            "Cold start, once risings count: the limit is never later than this (the usual "
+            "fixed rule, 10:00) or the learned-so-far limit, whichever is later."
+        ),
+    )
+    not_up_cold_start_prior_days: float = Field(
+        default=2.0,
+        ge=0.0,
+        le=30.0,
+        description=(
+            "Cold start: weight of the default limit, in days; n risings seen move the limit "
+            "n / (n + this) of the way from the default to the learned-so-far limit."
+        ),
+    )
     night_start_minute: int = Field(
         default=0, ge=0, lt=1440, description="Start of the night window (minute of the day)."
     )

@@ -183,21 +183,41 @@ def _false_alarms(alerts: Iterable[Alert], since: datetime, days: float) -> dict
 
 
 def evaluate_dataset(
-    folder: Path, tz: ZoneInfo, config: DetectorConfig, seed: int, per_scenario: int
+    folder: Path,
+    tz: ZoneInfo,
+    config: DetectorConfig,
+    seed: int,
+    per_scenario: int,
+    *,
+    learning_period: bool = False,
 ) -> dict[str, Any]:
+    """Scores after the learning period (or in it, with `learning_period`, on its days)."""
     prepared, clean_alerts = prepare(folder, tz, config)
     eligible = [d for d in prepared.days[1:-1] if d in prepared.checkpoints]
+    learned_from = (
+        datetime.combine(prepared.learned_from, time(), tzinfo=tz)
+        if prepared.learned_from
+        else None
+    )
     cold_start = True
-    if prepared.learned_from is not None:
+    if learning_period:
+        eligible = [
+            d for d in eligible if prepared.learned_from is None or d < prepared.learned_from
+        ]
+    elif prepared.learned_from is not None:
         learned_days = [d for d in eligible if d >= prepared.learned_from]
         if len(learned_days) >= 3:
             eligible, cold_start = learned_days, False
     end = prepared.events[-1].ts
-    since = (
-        datetime.combine(prepared.learned_from, time(), tzinfo=tz) if prepared.learned_from else end
-    )
+    if learning_period:
+        since = prepared.events[0].ts
+        end = learned_from or end
+        clean_alerts = [a for a in clean_alerts if a.ts < end]
+    else:
+        since = learned_from or end
     evaluated_days = (end - since).total_seconds() / 86400
-    baseline_clean = _baseline_alerts(prepared, prepared.events, end)
+    clean_events = _slice(prepared, since, end) if learning_period else prepared.events
+    baseline_clean = _baseline_alerts(prepared, clean_events, end)
     rng = random.Random(seed)
     report: dict[str, Any] = {
         "household": prepared.household,
@@ -247,6 +267,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--injections", type=int, default=12, help="injections per scenario per dataset"
     )
     parser.add_argument("--config", type=Path, help="detector config TOML (thresholds)")
+    parser.add_argument(
+        "--learning-period",
+        action="store_true",
+        help="score the learning period instead: injections on its days, its false alarms",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -256,7 +281,14 @@ def run(args: argparse.Namespace) -> int:
         report = {
             "seed": args.seed,
             "datasets": {
-                folder.name: evaluate_dataset(folder, tz, config, args.seed, args.injections)
+                folder.name: evaluate_dataset(
+                    folder,
+                    tz,
+                    config,
+                    args.seed,
+                    args.injections,
+                    learning_period=args.learning_period,
+                )
                 for folder in args.datasets
             },
         }

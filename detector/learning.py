@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from river import stats
+import numpy as np
 
 from dagritme.models import Event, Kind, Room
 from detector.config import Thresholds
@@ -31,6 +31,7 @@ from detector.state import (
     gap_bin,
 )
 
+HOUR_BITS = 1 << np.arange(24, dtype=np.int64)  # bit `hour` of a day's hour bitmask
 WEEKEND_FROM = 5  # Saturday
 MIN_PRESENCE_FOR_DAY = 10  # a local day with fewer presence events was spent away
 RISING_EARLIEST_MINUTE = 240
@@ -55,8 +56,6 @@ class Home:
     norms: Norms
     norms_stale: bool = False  # the day rolled; norms are recomputed within a few ticks
     seen_ids: set[str] = field(default_factory=set)  # mirror of state.recent_ids
-    # river estimators of each sensor's daily count, rebuilt from the state when missing
-    sensor_estimators: dict[str, stats.EWMean] = field(default_factory=dict)
 
     def first_sight(self, event_id: str) -> bool:
         """True the first time an event id is seen (QoS 1 and gateway retries repeat)."""
@@ -109,9 +108,7 @@ def roll_day(home: Home, ordinal: int, th: Thresholds) -> None:
         _close_day(state, counters, th, state.day_ordinal + step)
     if elapsed > HISTORY_DAYS + 1:
         _decay(state, th.decay_per_day ** (elapsed - HISTORY_DAYS - 1))
-    roll_sensors(
-        state.sensor_records, home.sensor_estimators, today.presence >= MIN_PRESENCE_FOR_DAY
-    )
+    roll_sensors(state.sensor_records, today.presence >= MIN_PRESENCE_FOR_DAY)
     state.today = DayCounters()
     state.day_ordinal = ordinal
     home.norms_stale = True
@@ -136,18 +133,22 @@ def _close_day(state: HouseholdState, day: DayCounters, th: Thresholds, ordinal:
     state.hist_kitchen[pos] = day.kitchen if valid else -1
     state.hist_night_toilet[pos] = day.night_toilet if valid else -1
     state.hist_night_minutes[pos] = day.night_minutes if valid else -1
-    state.hist_rising[pos] = day.rising_minute if valid and not day.alerted else -1
+    # A rising after a not_up alert is not learned as normal, except in the learning period:
+    # a cold-start limit is a guess from a few days, and an alert on it says more about the
+    # guess (weekdays seen, a first weekend's sleep-in) than about the resident. Unlearned,
+    # that sleep-in would keep the weekend limit early and alert again every weekend.
+    learn_rising = valid and (not day.alerted or state.days_seen < th.learning_days)
+    state.hist_rising[pos] = day.rising_minute if learn_rising else -1
     state.hist_weekend[pos] = 1 if date.fromordinal(ordinal).weekday() >= WEEKEND_FROM else 0
     state.ring_pos = (pos + 1) % HISTORY_DAYS
     if valid:
         state.days_seen += 1
         state.days_decayed += 1.0
         state.nights_decayed += 1.0
-        for hour in range(24):
-            if day.door_hours >> hour & 1:
-                state.door_hour_hist[hour] += 1.0
-            if day.awake_hours >> hour & 1:
-                state.awake_hour_hist[hour] += 1.0
+        if day.door_hours:
+            state.door_hour_hist += (day.door_hours & HOUR_BITS) != 0
+        if day.awake_hours:
+            state.awake_hour_hist += (day.awake_hours & HOUR_BITS) != 0
 
 
 def learn_event(home: Home, event: Event, ts: float, local: datetime, th: Thresholds) -> None:

@@ -51,13 +51,15 @@ DEFAULT_TAIL_FRACTION = 0.05
 
 @dataclass(frozen=True, slots=True)
 class RisingNorm:
-    """Not up by `limit_minute` is unusual; `usual_minute` is the p90 rising time."""
+    """Not up by `limit_minute` is unusual; `usual_minute` is the p90 rising time (the latest
+    seen while days are few), None while the safe default applies."""
 
     limit_minute: int
     usual_minute: int | None = None
     on_days: int = 0
     days: int = 0
     day_kind: str = ""  # "" all days, "weekdays" or "weekend days" when learned apart
+    partial: bool = False  # cold start: the default pulled towards the risings seen so far
 
 
 @dataclass(slots=True)
@@ -274,6 +276,17 @@ def _valid(history: npt.NDArray[np.int32]) -> npt.NDArray[np.int32]:
     return history[history >= 0]
 
 
+def _rising_limit(risings: npt.NDArray[np.int32], th: Thresholds, factor: float) -> tuple[int, int]:
+    """(usual, limit): the p90 rising time (the latest one while days are few), and it plus a
+    margin that widens for a resident whose rising time varies a lot (p90 - p10)."""
+    level = 0.9 if len(risings) >= SMALL_SAMPLE else 1.0
+    usual = int(math.ceil(quantile(risings, level) / 5) * 5)
+    spread = quantile(risings, 0.9) - quantile(risings, 0.1)
+    margin = max(th.not_up_margin_minutes, spread) * factor
+    limit = min(max(usual + margin, th.not_up_earliest_minute), th.not_up_latest_minute)
+    return usual, int(limit)
+
+
 def _rising(state: HouseholdState, th: Thresholds, learned: bool, *, weekend: bool) -> RisingNorm:
     """Rising norm for weekdays or weekend days; all days together while one kind is thin."""
     valid = state.hist_rising >= 0
@@ -282,15 +295,41 @@ def _rising(state: HouseholdState, th: Thresholds, learned: bool, *, weekend: bo
     if same_kind.sum() < MIN_HISTORY_FOR_QUANTILE:
         same_kind, day_kind = valid, ""
     risings = state.hist_rising[same_kind]
+    factor = _factor(state, AlertType.NOT_UP)
     if not learned or len(risings) < MIN_HISTORY_FOR_QUANTILE:
-        return RisingNorm(th.not_up_default_minute)
-    level = 0.9 if len(risings) >= SMALL_SAMPLE else 1.0  # few days: the latest one seen
-    usual = int(math.ceil(quantile(risings, level) / 5) * 5)
-    # a resident whose rising time varies a lot gets a wider margin (p90 - p10)
-    spread = quantile(risings, 0.9) - quantile(risings, 0.1)
-    margin = max(th.not_up_margin_minutes, spread) * _factor(state, AlertType.NOT_UP)
-    limit = min(max(usual + margin, th.not_up_earliest_minute), th.not_up_latest_minute)
-    return RisingNorm(int(limit), usual, int((risings <= usual).sum()), len(risings), day_kind)
+        return cold_start_rising(state.hist_rising[valid], th, factor)
+    usual, limit = _rising_limit(risings, th, factor)
+    return RisingNorm(limit, usual, int((risings <= usual).sum()), len(risings), day_kind)
+
+
+def cold_start_rising(
+    risings: npt.NDArray[np.int32], th: Thresholds, factor: float = 1.0
+) -> RisingNorm:
+    """Before the rhythm is learned: the safe default limit, pulled towards the limit the
+    risings seen so far give, by n / (n + prior days) for n risings. Never later than the
+    default, so a late riser's first days are judged as before; and never later than the
+    fixed rule's 10:00 (the cap) when the risings seen give an earlier limit, so an early
+    riser's missing morning is noticed no later than that rule would.
+
+    >>> th = Thresholds()
+    >>> cold_start_rising(np.array([330], dtype=np.int32), th).limit_minute  # one day: default
+    660
+    >>> norm = cold_start_rising(np.array([330, 345, 320], dtype=np.int32), th)
+    >>> norm.limit_minute, norm.usual_minute, norm.partial  # 0.6 of the way from 11:00 to 07:00
+    (516, 345, True)
+    """
+    default = th.not_up_default_minute
+    n = len(risings)
+    if n < th.not_up_cold_start_min_risings:
+        return RisingNorm(default)
+    usual, learned_limit = _rising_limit(risings, th, factor)
+    if learned_limit >= default:
+        return RisingNorm(default)
+    weight = n / (n + th.not_up_cold_start_prior_days)
+    limit = math.ceil(default + weight * (learned_limit - default))
+    # risings seen well before the fixed rule's time: never wait longer than that rule would
+    limit = min(limit, max(learned_limit, th.not_up_cold_start_cap_minute))
+    return RisingNorm(limit, usual, int((risings <= usual).sum()), n, partial=True)
 
 
 def _outing_tail(aways: npt.NDArray[np.float32], rate: float) -> float:

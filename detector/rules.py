@@ -141,7 +141,15 @@ def check_not_up(ctx: TickContext) -> Finding | None:
     ):
         return None
     observed = f"no movement outside the bedroom and bathroom yet at {clock(ctx.local)}"
-    if norm.usual_minute is not None:
+    if norm.partial and norm.usual_minute is not None:
+        learning = min(state.days_seen, ctx.th.learning_days)
+        usual = (
+            f"Still learning this home's rhythm ({learning} of {ctx.th.learning_days} days); "
+            f"so far up by {minute_clock(norm.usual_minute)} on {norm.on_days} of "
+            f"{norm.days} days, so the limit moved from the safe default "
+            f"{minute_clock(ctx.th.not_up_default_minute)} to {minute_clock(norm.limit_minute)}"
+        )
+    elif norm.usual_minute is not None:
         kind = f" {norm.day_kind}" if norm.day_kind else " days"
         usual = (
             f"Usually up by {minute_clock(norm.usual_minute)}, on "

@@ -48,3 +48,26 @@ def test_evaluate_is_reproducible_with_a_seed(
     first = capsys.readouterr().out
     assert main([*args, "--json"]) == 0
     assert capsys.readouterr().out == first
+
+
+def test_the_learning_period_can_be_scored_on_its_own(
+    datasets_dir: Path, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = str(datasets_dir / "casas-al-smarthome")
+    args = ["evaluate", folder, "--seed", "1", "--injections", "6", "--json", "--learning-period"]
+    assert main(args) == 0
+    home = json.loads(capsys.readouterr().out)["datasets"]["casas-al-smarthome"]
+    assert home["injected_during_cold_start"] is True
+    # from the first event to the end of the 7-day learning period
+    assert 6 <= home["false_alarm_days"] <= 7.5
+    assert home["detector"]["false_alarms"]["count"] == 0
+    pulled = home["detector"]["missing_morning"]
+    assert pulled["detected"] == pulled["injected"] > 0
+    # the same days with the risings seen so far ignored (the 11:00 default throughout)
+    config = tmp_path / "detector.toml"
+    config.write_text("[thresholds]\nnot_up_cold_start_min_risings = 30\n")
+    assert main([*args, "--config", str(config)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    default = report["datasets"]["casas-al-smarthome"]["detector"]["missing_morning"]
+    assert pulled["median_min"] <= default["median_min"]
+    assert pulled["p90_min"] < default["p90_min"]

