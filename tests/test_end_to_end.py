@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from dagritme import system
+from dagritme.embedded_broker import embedded_broker
 from dagritme.mqtt import BrokerSettings
 from dagritme.servers import free_port
 
@@ -44,6 +45,17 @@ async def _wait_for_alert(
 
 @pytest.mark.integration
 async def test_night_door_reaches_the_dashboard_api(broker: BrokerSettings, tmp_path: Path) -> None:
+    await _night_door_through_the_system(broker, tmp_path)
+
+
+@pytest.mark.integration
+async def test_the_bare_machine_demo_broker_carries_the_same_path(tmp_path: Path) -> None:
+    """`make demo` on a machine without mosquitto runs amqtt in-process: same path, same alert."""
+    async with embedded_broker(preferred_port=free_port(), kind="amqtt") as broker:
+        await _night_door_through_the_system(broker, tmp_path)
+
+
+async def _night_door_through_the_system(broker: BrokerSettings, tmp_path: Path) -> None:
     spec = system.SystemSpec(
         homes=(
             system.HomeSpec("hh-e2e1", "Test home", "typical", ("night_wandering@0T03:10",)),
