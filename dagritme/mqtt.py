@@ -3,6 +3,12 @@
 Application code never registers callbacks: it uses `aiomqtt.Client` as an async context
 manager and iterates `client.messages`; `reconnecting` wraps a session function in a
 documented retry loop with capped exponential backoff.
+
+aiomqtt acknowledges an incoming QoS 1 message as soon as it arrives; a service killed
+before it has stored the message would lose it. paho-mqtt can leave the PUBACK to the
+application (`manual_ack_set`), and aiomqtt exposes its paho client as `_client`:
+`make_client(manual_ack=True)` and `acknowledge` are the one place that reaches into it
+for that (the gateway and the store consumer both acknowledge only after a durable write).
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiomqtt
+import paho.mqtt.client as mqtt
+from paho.mqtt.properties import Properties
 from pydantic import Field, SecretStr, field_validator
 
 from dagritme.config import StrictModel
@@ -68,13 +76,23 @@ def make_client(
     will: aiomqtt.Will | None = None,
     clean_session: bool | None = None,
     max_queued_outgoing: int | None = None,
+    protocol: aiomqtt.ProtocolVersion | None = None,
+    properties: Properties | None = None,
+    clean_start: bool | None = None,
+    timeout: float | None = None,
+    manual_ack: bool = False,
 ) -> aiomqtt.Client:
+    """A client for `settings`; `manual_ack` leaves each PUBACK to `acknowledge`.
+
+    `protocol`, `properties` and `clean_start` are for MQTT v5 (a persistent v5 session is
+    `clean_start=False` with a session expiry in `properties`); `clean_session` for 3.1.1.
+    """
     tls_context = None
     if settings.tls:
         tls_context = ssl.create_default_context(
             cafile=str(settings.ca_file) if settings.ca_file else None
         )
-    return aiomqtt.Client(
+    client = aiomqtt.Client(
         hostname=settings.host,
         port=settings.port,
         username=settings.username,
@@ -85,7 +103,25 @@ def make_client(
         clean_session=clean_session,
         tls_context=tls_context,
         max_queued_outgoing_messages=max_queued_outgoing,
+        protocol=protocol,
+        properties=properties,
+        clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY if clean_start is None else clean_start,
+        timeout=timeout,
     )
+    if manual_ack:
+        client._client.manual_ack_set(True)
+    return client
+
+
+def acknowledge(client: aiomqtt.Client, mid: int, qos: int) -> bool:
+    """Send the PUBACK of a delivery on a `manual_ack` client.
+
+    False when the connection it came on is gone: such a delivery is not acknowledged, and
+    the broker sends it again on the next connection, with an identifier valid there.
+    """
+    if qos == 0:
+        return True
+    return bool(client._client.ack(mid, qos) == mqtt.MQTT_ERR_SUCCESS)
 
 
 async def reconnecting(

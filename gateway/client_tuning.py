@@ -1,9 +1,7 @@
-"""Tuning of the paho client under aiomqtt: manual acks, in-flight window, TCP_NODELAY.
+"""Tuning of the paho client under aiomqtt: in-flight window, TCP_NODELAY, fast publish.
 
-aiomqtt acknowledges an incoming QoS 1 message as soon as it arrives, before the application
-has done anything with it; a gateway killed right then would lose the message. paho-mqtt can
-leave the PUBACK to the application (`manual_ack_set`), and aiomqtt exposes its paho client
-as `_client`; the helpers here are the only place that reaches into it.
+aiomqtt exposes its paho client as `_client`; apart from the manual acknowledgements in
+`dagritme.mqtt`, the helpers here are the only place that reaches into it.
 
 paho leaves Nagle's algorithm on: small QoS 1 packets (PUBACKs, events) then wait for the
 peer's delayed ACK, which caps a pipelined stream at a few thousand messages a second.
@@ -28,17 +26,6 @@ class PubackHandler(Protocol):
     """Called (as `set()`, like the asyncio.Event aiomqtt itself uses) on the PUBACK."""
 
     def set(self) -> None: ...
-
-
-def enable_manual_ack(client: aiomqtt.Client) -> None:
-    """Call before connecting: the broker keeps unacknowledged messages for redelivery."""
-    client._client.manual_ack_set(True)
-
-
-def acknowledge(client: aiomqtt.Client, message: aiomqtt.Message) -> None:
-    """Send the PUBACK for `message` (nothing to send for QoS 0)."""
-    if message.qos > 0:
-        client._client.ack(message.mid, message.qos)
 
 
 def allow_inflight(client: aiomqtt.Client, window: int) -> None:

@@ -17,9 +17,9 @@ import aiomqtt
 
 from dagritme import topics
 from dagritme.models import DeviceHealth, Event, payload_json
-from dagritme.mqtt import make_client
+from dagritme.mqtt import acknowledge, make_client
 from gateway import sources
-from gateway.client_tuning import acknowledge, disable_nagle, enable_manual_ack, take_queued
+from gateway.client_tuning import disable_nagle, take_queued
 from gateway.config import GatewayConfig, Sharing
 from gateway.edge import DailySummaries, LocalDetector
 from gateway.normaliser import Normaliser
@@ -61,8 +61,7 @@ class HomeSession:
         self.connected = False
 
     async def run(self) -> None:
-        client = make_client(self.config.home_client(), clean_session=False)
-        enable_manual_ack(client)
+        client = make_client(self.config.home_client(), clean_session=False, manual_ack=True)
         outbox = self.queue.outbox
         # The queue is the truth about device states (also after a failed commit).
         states = await self.queue.call(outbox.load_states)
@@ -139,7 +138,7 @@ class HomeSession:
         # Committed first, acknowledged after: a crash in between means redelivery.
         await self._commit(outgoing)
         for message in messages:
-            acknowledge(client, message)
+            acknowledge(client, message.mid, message.qos)
         self.counters["home_messages"] += len(messages)
 
     def _normalise(self, topic: str, payload: bytes, retained: bool) -> list[OutgoingMessage]:

@@ -30,12 +30,12 @@ from pydantic import ValidationError
 from dagritme import topics
 from dagritme.clock import Clock, WallClock
 from dagritme.models import Event
-from dagritme.mqtt import BrokerSettings, reconnecting
+from dagritme.mqtt import BrokerSettings, acknowledge, reconnecting
 from dagritme.topics import Channel, TopicError
 
 from .base import BufferedStore, EventStore, StoreError
 from .config import DEFAULT_CLIENT_ID, ConsumerSettings
-from .mqtt_session import Protocol, acknowledge, consumer_client, handshake_refused
+from .mqtt_session import Protocol, consumer_client, handshake_refused
 
 logger = logging.getLogger(__name__)
 
