@@ -170,6 +170,8 @@ def build(spec: SystemSpec, broker: BrokerSettings) -> RunningSystem:
         default_timezone=spec.timezone,
         tick_interval_s=spec.tick_interval_s,
         state_dir=spec.data_dir / "detector-state",
+        # ten real minutes of skew, as many data minutes as the clock runs faster
+        max_clock_ahead_s=600.0 * max(1.0, spec.speed),
     )
     core = Detector(detector_config)
     warmed = warm_up(core, event_store, homes, spec.start, spec.warmup_days)

@@ -179,6 +179,12 @@ class DetectorConfig(StrictModel):
     tick_interval_s: float = Field(
         default=60, gt=0, le=3600, description="Real seconds between time-based checks."
     )
+    max_clock_ahead_s: float = Field(
+        default=600,
+        gt=0,
+        description="Events stamped this far ahead of the detector's clock are refused as "
+        "gateway clock skew; scale with the speed of an accelerated clock.",
+    )
     checkpoint_interval_s: float = Field(
         default=15,
         gt=0,

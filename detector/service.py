@@ -17,7 +17,6 @@ import contextlib
 import logging
 import os
 from collections import Counter, deque
-from datetime import timedelta
 from pathlib import Path
 
 import aiomqtt
@@ -43,7 +42,6 @@ SUBSCRIPTIONS = (
 STATE_SUFFIX = ".state"
 OUTBOX_FILE = "outbox.jsonl"
 # An event stamped this far ahead of our clock would freeze its home's silence checks.
-MAX_CLOCK_AHEAD = timedelta(minutes=10)
 
 
 class StateStore:
@@ -188,7 +186,7 @@ class DetectorService:
             if parsed.channel is topics.Channel.EVENTS:
                 event = Event.model_validate_json(payload)
                 self._same_household(parsed.household, event.household)
-                if event.ts - self.clock.now() > MAX_CLOCK_AHEAD:
+                if (event.ts - self.clock.now()).total_seconds() > self.config.max_clock_ahead_s:
                     raise ValueError("event from the future: gateway clock skew")
                 self.counters["events"] += 1
                 self._emit(self.detector.observe(event))
