@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Self
 
 MOSQUITTO_TUNING = """\
 max_queued_messages 100000
@@ -68,6 +69,58 @@ def read_log(workdir: Path | None, name: str) -> str:
     return path.read_text(errors="replace") if path.exists() else ""
 
 
+@dataclass
+class ChildServer:
+    """A server run as a child process with a work directory of its own.
+
+    Subclasses write their config into `workdir` and call `_spawn` from `start()`; stopping,
+    restarting on the same ports, closing and reading the log are the same for all.
+    """
+
+    workdir: Path | None = None
+    _proc: subprocess.Popen[bytes] | None = None
+    _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    LOG_NAME: ClassVar[str] = "server.log"
+    STOP_TIMEOUT_S: ClassVar[float] = 5.0
+
+    def start(self) -> Self:
+        raise NotImplementedError
+
+    def _ensure_workdir(self, prefix: str) -> Path:
+        if self.workdir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix=prefix)
+            self.workdir = Path(self._tmp.name)
+        return self.workdir
+
+    def _spawn(self, argv: list[str]) -> subprocess.Popen[bytes]:
+        log = (self._ensure_workdir("server-") / self.LOG_NAME).open("wb")
+        self._proc = subprocess.Popen(argv, stdout=log, stderr=log)
+        return self._proc
+
+    def stop(self) -> None:
+        stop_process(self._proc, self.STOP_TIMEOUT_S)
+        self._proc = None
+
+    def restart(self) -> None:
+        """Stop and start again on the same ports with the same data (an outage)."""
+        self.stop()
+        self.start()
+
+    def _release(self) -> None:
+        """What a subclass holds beyond the process (clients), freed on close."""
+
+    def close(self) -> None:
+        self.stop()
+        self._release()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def log_text(self) -> str:
+        return read_log(self.workdir, self.LOG_NAME)
+
+
 def find_mosquitto() -> str | None:
     found = shutil.which("mosquitto")
     if found:
@@ -77,7 +130,7 @@ def find_mosquitto() -> str | None:
 
 
 @dataclass
-class MosquittoServer:
+class MosquittoServer(ChildServer):
     """A real mosquitto on a free loopback port.
 
     `passwords` maps user -> password (hashed with mosquitto_passwd); `acl` is the text of
@@ -88,22 +141,19 @@ class MosquittoServer:
     passwords: dict[str, str] = field(default_factory=dict)
     acl: str | None = None
     extra_config: str = ""
-    workdir: Path | None = None
     host: str = "127.0.0.1"
-    _proc: subprocess.Popen[bytes] | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    LOG_NAME: ClassVar[str] = "mosquitto.log"
 
     @property
     def url(self) -> str:
         return f"mqtt://{self.host}:{self.port}"
 
-    def start(self) -> MosquittoServer:
+    def start(self) -> Self:
         binary = find_mosquitto()
         if binary is None:
             raise ServerError("mosquitto is not installed (apt-get install mosquitto)")
-        if self.workdir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="mosquitto-")
-            self.workdir = Path(self._tmp.name)
+        workdir = self._ensure_workdir("mosquitto-")
         if not self.port:
             self.port = free_port()
         lines = [f"listener {self.port} {self.host}", MOSQUITTO_TUNING]
@@ -111,7 +161,7 @@ class MosquittoServer:
             # As root mosquitto drops to its own user, which then cannot read our 0600 files.
             lines.append("user root")
         if self.passwords:
-            pwfile = self.workdir / "passwd"
+            pwfile = workdir / "passwd"
             pwfile.write_text("")
             for user, password in self.passwords.items():
                 subprocess.run(
@@ -124,35 +174,15 @@ class MosquittoServer:
         else:
             lines.append("allow_anonymous true")
         if self.acl is not None:
-            aclfile = self.workdir / "acl"
+            aclfile = workdir / "acl"
             aclfile.write_text(self.acl)
             aclfile.chmod(0o600)
             lines.append(f"acl_file {aclfile}")
         lines.append(self.extra_config)
-        conf = self.workdir / "mosquitto.conf"
+        conf = workdir / "mosquitto.conf"
         conf.write_text("\n".join(lines) + "\n")
-        log = (self.workdir / "mosquitto.log").open("wb")
-        self._proc = subprocess.Popen([binary, "-c", str(conf)], stdout=log, stderr=log)
-        wait_for_port(self.host, self.port, 10, self._proc)
+        wait_for_port(self.host, self.port, 10, self._spawn([binary, "-c", str(conf)]))
         return self
-
-    def stop(self) -> None:
-        stop_process(self._proc)
-        self._proc = None
-
-    def restart(self) -> None:
-        """Stop and start again on the same port (a central broker restart)."""
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def log_text(self) -> str:
-        return read_log(self.workdir, "mosquitto.log")
 
 
 @contextlib.contextmanager

@@ -9,15 +9,14 @@ database per test.
 from __future__ import annotations
 
 import shutil
-import subprocess
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import ClassVar, Self
 
 import httpx
 
-from dagritme.servers import ServerError, free_port, read_log, stop_process
+from dagritme.servers import ChildServer, ServerError, free_port
 
 CONFIG_TEMPLATE = """\
 reporting-disabled = true
@@ -64,7 +63,7 @@ def find_influxd() -> str | None:
 
 
 @dataclass
-class InfluxServer:
+class InfluxServer(ChildServer):
     """A real influxd on free loopback ports.
 
     With `admin` set (user, password) the server requires authentication and the admin
@@ -75,10 +74,7 @@ class InfluxServer:
     http_port: int = 0
     rpc_port: int = 0
     admin: tuple[str, str] | None = None
-    workdir: Path | None = None
     start_timeout_s: float = 30.0
-    _proc: subprocess.Popen[bytes] | None = None
-    _tmp: tempfile.TemporaryDirectory[str] | None = None
     _databases: set[str] = field(default_factory=set)
     _client: httpx.Client | None = None
 
@@ -86,22 +82,23 @@ class InfluxServer:
     def url(self) -> str:
         return f"http://{self.host}:{self.http_port}"
 
-    def start(self) -> InfluxServer:
+    LOG_NAME: ClassVar[str] = "influxd.log"
+    STOP_TIMEOUT_S: ClassVar[float] = 10.0
+
+    def start(self) -> Self:
         binary = find_influxd()
         if binary is None:
             raise ServerError("influxd is not installed (apt-get install influxdb)")
-        if self.workdir is None:
-            self._tmp = tempfile.TemporaryDirectory(prefix="influxd-")
-            self.workdir = Path(self._tmp.name)
+        workdir = self._ensure_workdir("influxd-")
         self.http_port = self.http_port or free_port()
         self.rpc_port = self.rpc_port or free_port()
-        conf = self.workdir / "influxdb.conf"
+        conf = workdir / "influxdb.conf"
         conf.write_text(
             CONFIG_TEMPLATE.format(
                 host=self.host,
                 rpc_port=self.rpc_port,
                 http_port=self.http_port,
-                root=self.workdir,
+                root=workdir,
                 auth="true" if self.admin else "false",
             )
         )
@@ -109,8 +106,7 @@ class InfluxServer:
             # One client for the server's life: a new httpx client per call costs ~40 ms.
             auth = httpx.BasicAuth(*self.admin) if self.admin else None
             self._client = httpx.Client(base_url=self.url, auth=auth, timeout=30)
-        log = (self.workdir / "influxd.log").open("wb")
-        self._proc = subprocess.Popen([binary, "-config", str(conf)], stdout=log, stderr=log)
+        self._spawn([binary, "-config", str(conf)])
         self._wait_for_ping()
         if self.admin:
             user, password = self.admin
@@ -159,23 +155,7 @@ class InfluxServer:
         self.query(f'DROP DATABASE "{name}"')
         self._databases.discard(name)
 
-    def stop(self) -> None:
-        stop_process(self._proc, timeout=10)
-        self._proc = None
-
-    def restart(self) -> None:
-        """Stop and start again on the same ports with the same data (an outage)."""
-        self.stop()
-        self.start()
-
-    def close(self) -> None:
-        self.stop()
+    def _release(self) -> None:
         if self._client is not None:
             self._client.close()
             self._client = None
-        if self._tmp is not None:
-            self._tmp.cleanup()
-            self._tmp = None
-
-    def log_text(self) -> str:
-        return read_log(self.workdir, "influxd.log")
