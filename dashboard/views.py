@@ -165,24 +165,8 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
 
 
 def alert_out(alert: StoredAlert) -> AlertOut:
-    return AlertOut(
-        alert_id=alert.alert_id,
-        household=alert.household,
-        ts=alert.ts,
-        type=alert.type,
-        subtype=alert.subtype,
-        severity=alert.severity,
-        message=alert.message,
-        evidence=alert.evidence,
-        status=alert.status,
-        resolved_ts=alert.resolved_ts,
-        resolution=alert.resolution,
-        ack_by=alert.ack_by,
-        ack_note=alert.ack_note,
-        ack_ts=alert.ack_ts,
-        resolved_by=alert.resolved_by,
-        resolution_note=alert.resolution_note,
-    )
+    """The API shape of a stored alert: the same fields, read by name."""
+    return AlertOut.model_validate(alert, from_attributes=True)
 
 
 def household_alerts(ctx: AppContext, access: HouseholdAccess) -> list[AlertOut]:

@@ -20,11 +20,46 @@ from dagritme.mqtt import BrokerSettings, make_client, reconnecting
 from dagritme.servers import MosquittoServer
 from gateway.config import DeviceMapping, GatewayConfig
 from gateway.service import Gateway
+from gateway.sources import Source
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "gateway"
 HOUSEHOLD = "hh-test"
 POLL_S = 0.02
+
+# Tasmota and Shelly Gen1 devices beside the Zigbee2MQTT ones.
+FOREIGN_DEVICES = [
+    DeviceMapping(
+        friendly_name="hall_pir",
+        source=Source.TASMOTA,
+        sensor="M010",
+        kind=Kind.MOTION,
+        room=Room.HALL,
+    ),
+    DeviceMapping(
+        friendly_name="back_door",
+        source=Source.TASMOTA,
+        channel=2,
+        inverted=True,
+        sensor="D010",
+        kind=Kind.DOOR,
+        room=Room.OTHER,
+    ),
+    DeviceMapping(
+        friendly_name="shellydw2-A1B2C3",
+        source=Source.SHELLY,
+        sensor="D011",
+        kind=Kind.DOOR,
+        room=Room.ENTRANCE,
+    ),
+    DeviceMapping(
+        friendly_name="shellymotionsensor-D4E5F6",
+        source=Source.SHELLY,
+        sensor="M011",
+        kind=Kind.MOTION,
+        room=Room.BATHROOM,
+    ),
+]
 
 DEVICES = [
     DeviceMapping(

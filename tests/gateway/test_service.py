@@ -10,12 +10,12 @@ import pytest
 
 from dagritme import topics
 from dagritme.clock import WallClock
-from dagritme.models import DeviceHealth, GatewayHeartbeat, Kind, Room, Value, make_event_id
+from dagritme.models import DeviceHealth, GatewayHeartbeat, Kind, Value, make_event_id
 from dagritme.mqtt import BrokerSettings
-from gateway.config import DeviceMapping, GatewayConfig
+from gateway.config import GatewayConfig
 from gateway.service import Gateway
-from gateway.sources import Source
 from tests.gateway.conftest import (
+    FOREIGN_DEVICES,
     HOUSEHOLD,
     consuming,
     motion_payload,
@@ -139,22 +139,7 @@ async def test_the_central_acl_confines_a_gateway_to_its_household(
 async def test_tasmota_and_shelly_devices_through_real_brokers(
     gateway_config: GatewayConfig, broker: BrokerSettings, consumer_settings: BrokerSettings
 ) -> None:
-    foreign = [
-        DeviceMapping(
-            friendly_name="hall_pir",
-            source=Source.TASMOTA,
-            sensor="M010",
-            kind=Kind.MOTION,
-            room=Room.HALL,
-        ),
-        DeviceMapping(
-            friendly_name="shellydw2-A1B2C3",
-            source=Source.SHELLY,
-            sensor="D011",
-            kind=Kind.DOOR,
-            room=Room.ENTRANCE,
-        ),
-    ]
+    foreign = [d for d in FOREIGN_DEVICES if d.sensor in ("M010", "D011")]
     config = gateway_config.model_copy(update={"devices": [*gateway_config.devices, *foreign]})
     async with (
         consuming(consumer_settings, HOUSEHOLD) as seen,

@@ -8,46 +8,13 @@ import pytest
 from pydantic import ValidationError
 
 from dagritme.clock import ManualClock
-from dagritme.models import Availability, DeviceHealth, Event, Kind, Room, Value
-from gateway.config import DeviceMapping, GatewayConfig
+from dagritme.models import Availability, DeviceHealth, Event, Value
+from gateway.config import GatewayConfig
 from gateway.normaliser import Normaliser
-from gateway.sources import Source, SourceTopics, subscriptions
-from tests.gateway.conftest import HOUSEHOLD, fixture_bytes
+from gateway.sources import SourceTopics, subscriptions
+from tests.gateway.conftest import FOREIGN_DEVICES, HOUSEHOLD, fixture_bytes
 
 NOW = datetime(2026, 3, 2, 7, 41, 30, tzinfo=UTC)
-
-FOREIGN_DEVICES = [
-    DeviceMapping(
-        friendly_name="hall_pir",
-        source=Source.TASMOTA,
-        sensor="M010",
-        kind=Kind.MOTION,
-        room=Room.HALL,
-    ),
-    DeviceMapping(
-        friendly_name="back_door",
-        source=Source.TASMOTA,
-        channel=2,
-        inverted=True,
-        sensor="D010",
-        kind=Kind.DOOR,
-        room=Room.OTHER,
-    ),
-    DeviceMapping(
-        friendly_name="shellydw2-A1B2C3",
-        source=Source.SHELLY,
-        sensor="D011",
-        kind=Kind.DOOR,
-        room=Room.ENTRANCE,
-    ),
-    DeviceMapping(
-        friendly_name="shellymotionsensor-D4E5F6",
-        source=Source.SHELLY,
-        sensor="M011",
-        kind=Kind.MOTION,
-        room=Room.BATHROOM,
-    ),
-]
 
 
 def make(clock: ManualClock) -> Normaliser:
