@@ -46,7 +46,7 @@ class Thresholds(StrictModel):
         default=0.97, gt=0.5, le=1.0, description="Daily forgetting factor of learned counts."
     )
     inactivity_default_day_minutes: float = Field(
-        default=360, gt=0, description="Cold-start silence limit in the daytime (07:00-22:00)."
+        default=360, gt=0, description="Cold-start silence limit in the daytime (06:00-20:00)."
     )
     inactivity_default_night_minutes: float = Field(
         default=720, gt=0, description="Cold-start silence limit at night."
@@ -57,7 +57,7 @@ class Thresholds(StrictModel):
     inactivity_sleep_min_minutes: float = Field(
         default=480,
         gt=0,
-        description="Floor for silences after the bedroom 21:00-09:00 (sleep; not_up covers it).",
+        description="Floor for silences after the bedroom 20:00-08:00 (sleep; not_up covers it).",
     )
     inactivity_max_minutes: float = Field(
         default=720, gt=0, description="A learned silence limit is never longer than this."

@@ -274,6 +274,18 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def report_keys(folders: list[Path]) -> dict[str, Path]:
+    """Each dataset's key in the report: its folder name, or `parent/name` when two folders
+    share a name (homes of several simulated runs), so no result overwrites another."""
+    names = [folder.name for folder in folders]
+    return {
+        f"{folder.parent.name}/{folder.name}" if names.count(folder.name) > 1 else folder.name: (
+            folder
+        )
+        for folder in folders
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         tz = ZoneInfo(args.timezone)
@@ -281,7 +293,7 @@ def run(args: argparse.Namespace) -> int:
         report = {
             "seed": args.seed,
             "datasets": {
-                folder.name: evaluate_dataset(
+                key: evaluate_dataset(
                     folder,
                     tz,
                     config,
@@ -289,7 +301,7 @@ def run(args: argparse.Namespace) -> int:
                     args.injections,
                     learning_period=args.learning_period,
                 )
-                for folder in args.datasets
+                for key, folder in report_keys(args.datasets).items()
             },
         }
     except (ZoneInfoNotFoundError, ValueError) as err:

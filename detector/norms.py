@@ -19,6 +19,7 @@ from dagritme.models import AlertType, Room
 from detector.config import Thresholds
 from detector.state import (
     ALERT_INDEX,
+    BLOCK_HOURS,
     GAP_EDGES_MIN,
     N_BLOCKS,
     ROOMS,
@@ -27,10 +28,10 @@ from detector.state import (
     HouseholdState,
 )
 
-# Blocks whose silences usually run through the night (21:00-06:00): cold-start night limit.
-NIGHT_BLOCKS = frozenset({0, 1, N_BLOCKS - 1})
-# Blocks in which a silence after the bedroom may be sleep (21:00-09:00).
-SLEEP_BLOCKS = frozenset({0, 1, 2, N_BLOCKS - 1})
+# Blocks whose silences usually run through the night (20:00-06:00): cold-start night limit.
+NIGHT_BLOCKS = frozenset(b for b in range(N_BLOCKS) if not 6 <= b * BLOCK_HOURS < 20)
+# Blocks in which a silence after the bedroom may be sleep (20:00-08:00).
+SLEEP_BLOCKS = frozenset(b for b in range(N_BLOCKS) if not 8 <= b * BLOCK_HOURS < 20)
 BEDROOM = ROOMS.index(Room.BEDROOM)
 _NIGHT_CONTEXT = np.array([[b in NIGHT_BLOCKS] * len(ROOMS) for b in range(N_BLOCKS)])
 _SLEEP_CONTEXT = np.zeros((N_BLOCKS, len(ROOMS)), dtype=bool)

@@ -103,7 +103,9 @@ def check_inactivity(ctx: TickContext) -> Finding | None:
         observed += f" (not reporting: {', '.join(blind)}; movement there is not seen)"
     usual_edge = float(norms.inactivity_usual[block, room_index])
     if norms.learned and not math.isnan(usual_edge):
-        usual_edge = math.ceil(usual_edge / 5) * 5.0
+        # rounded down: the alert fires at the unrounded limit, and the message must never
+        # state a rare length longer than the silence it reports
+        usual_edge = max(5.0, math.floor(min(usual_edge, silence) / 5) * 5.0)
         usual = (
             f"Usually, after activity in the {_room_name(room)} at this time of day, a quiet "
             f"spell of {duration(usual_edge)} or more happens less than once a month"

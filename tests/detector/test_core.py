@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 from dagritme.models import (
@@ -60,6 +61,10 @@ def test_daytime_fall_alerts_within_hours_with_an_explanation_and_auto_resolves(
     assert "No movement" in alert.message or "no movement" in alert.message
     assert "less than once a month" in alert.message
     assert alert.evidence.figures["silence_min"] >= alert.evidence.figures["limit_min"]
+    rare = re.search(r"quiet spell of (?:(\d+) h ?)?(?:(\d+) min)? or more", alert.message)
+    assert rare is not None, alert.message
+    rare_min = int(rare[1] or 0) * 60 + int(rare[2] or 0)
+    assert rare_min <= alert.evidence.figures["silence_min"], "never rarer than what happened"
 
     back = detector.observe(motion(Room.LIVING, fall + timedelta(hours=6)))
     assert [a.alert_id for a in back] == [alert.alert_id]

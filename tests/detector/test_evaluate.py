@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from dagritme.cli import main
+from detector.evaluate import report_keys
 
 
 def test_evaluate_reports_both_detectors_side_by_side(
@@ -71,3 +72,9 @@ def test_the_learning_period_can_be_scored_on_its_own(
     default = report["datasets"]["casas-al-smarthome"]["detector"]["missing_morning"]
     assert pulled["median_min"] <= default["median_min"]
     assert pulled["p90_min"] < default["p90_min"]
+
+
+def test_homes_of_two_runs_with_the_same_name_are_both_reported() -> None:
+    first, second, other = Path("run1/sim-00001"), Path("run2/sim-00001"), Path("run1/x")
+    keys = report_keys([first, second, other])
+    assert keys == {"run1/sim-00001": first, "run2/sim-00001": second, "x": other}
