@@ -49,6 +49,7 @@ class RawLine:
     local_ts: datetime  # naive, the home's wall clock
     sensor: str
     raw_value: str
+    label: str = ""  # the activity label after the value, when the dataset has one (CASAS)
 
 
 def read_sensors(folder: Path) -> dict[str, SensorInfo]:
@@ -98,15 +99,15 @@ def parse_line(
     if local_ts.tzinfo is not None:
         raise DatasetError(path, lineno, "timestamps must be local wall-clock time, no offset")
     if tokens[3].upper() in _RAW_VALUES:
-        names, raw_value = [tokens[2]], tokens[3].upper()
+        names, raw_value, rest = [tokens[2]], tokens[3].upper(), tokens[4:]
     elif len(tokens) >= 5 and tokens[4].upper() in _RAW_VALUES:
-        names, raw_value = [tokens[3], tokens[2]], tokens[4].upper()
+        names, raw_value, rest = [tokens[3], tokens[2]], tokens[4].upper(), tokens[5:]
     else:
         raise DatasetError(path, lineno, f"no ON/OFF/OPEN/CLOSE value in {text.strip()!r}")
     sensor = next((name for name in names if name in sensors), None)
     if sensor is None:
         raise DatasetError(path, lineno, f"sensor {' / '.join(names)} is not in sensors.csv")
-    return RawLine(lineno, local_ts, sensor, raw_value)
+    return RawLine(lineno, local_ts, sensor, raw_value, rest[0] if rest else "")
 
 
 def to_value(kind: Kind, raw_value: str) -> Value:

@@ -1,4 +1,6 @@
-"""Turning findings into contract alerts: stable ids, plain-language time formats."""
+"""Turning findings into contract alerts: stable ids, plain-language time formats, and the
+sentences that state a learned norm (shared by the alert messages and the detector status,
+so a carer reads the same words in both)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from dagritme.models import Alert, AlertStatus, AlertType, Evidence, Resolution, Severity
+from dagritme.rhythm import minute_clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +51,6 @@ def clock(local: datetime) -> str:
     return local.strftime("%H:%M")
 
 
-def minute_clock(minute: int) -> str:
-    minute = int(minute) % 1440
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
 def duration(minutes: float) -> str:
     """'45 min', '3 h 10 min', '2 days 4 h'."""
     total = int(round(minutes))
@@ -63,3 +61,32 @@ def duration(minutes: float) -> str:
         return f"{hours} h {mins} min" if mins else f"{hours} h"
     days, hours = divmod(hours, 24)
     return f"{days} days {hours} h" if hours else f"{days} days"
+
+
+def usual_rising(usual_minute: int, on_days: int, days: int, day_kind: str) -> str:
+    """ "Usually up by 07:40, on 19 of the last 20 weekdays"."""
+    kind = f" {day_kind}" if day_kind else " days"
+    return f"Usually up by {minute_clock(usual_minute)}, on {on_days} of the last {days}{kind}"
+
+
+def usual_bedtime(after_noon_minute: int, on_nights: int, nights: int) -> str:
+    """ "Usually in bed by 23:10, on 18 of the last 20 nights" (minutes after local noon)."""
+    return (
+        f"Usually in bed by {minute_clock(after_noon_minute + 720)}, on {on_nights} of the last "
+        f"{nights} nights"
+    )
+
+
+def usual_outings(away_usual: float) -> str:
+    return f"Outings usually last up to {duration(away_usual)}"
+
+
+def usual_bathroom(limit: float) -> str:
+    return f"Bathroom visits usually end within {duration(limit)}"
+
+
+def usual_nights(restless_usual: float) -> str:
+    return (
+        f"Usually up to {restless_usual:.0f} active minutes outside the bedroom and bathroom "
+        "at night"
+    )

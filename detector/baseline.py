@@ -12,8 +12,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from dagritme.models import Alert, AlertType, Event, Severity
+from dagritme.rhythm import NOT_UP_ROOMS
 from detector.alerts import Finding, clock, open_alert
-from detector.learning import NOT_UP_ROOMS, is_presence
+from detector.learning import is_presence
 from detector.state import alert_key
 
 NO_ACTIVITY_S = 12 * 3600

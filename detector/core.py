@@ -31,7 +31,8 @@ from dagritme.models import (
     Resolution,
     Severity,
 )
-from detector.alerts import Finding, duration, minute_clock, open_alert, resolved
+from dagritme.rhythm import minute_clock
+from detector.alerts import Finding, duration, open_alert, resolved
 from detector.config import DetectorConfig
 from detector.learning import Home, is_away, learn_event, roll_day, settle_rising
 from detector.norms import Norms, compute_norms, learning_progress

@@ -25,13 +25,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import numpy as np
 
 from dagritme.config import ConfigError, load_config
-from dagritme.dataset import Dataset, DatasetError
+from dagritme.dataset import Dataset, DatasetError, RawLine
 from dagritme.models import Alert, AlertStatus, AlertType, Event, Kind, Room
+from detector.annotations import compare_with_annotations
 from detector.baseline import FixedRuleBaseline
 from detector.config import DetectorConfig
 from detector.core import Detector
 from detector.injections import SCENARIOS, DayData, Injection, Scenario
 from detector.replay import Replayer, household_from_folder
+from detector.state import HouseholdState
 
 ALARM_TYPES = frozenset(
     {
@@ -61,6 +63,8 @@ class Prepared:
     checkpoints: dict[date, Checkpoint]
     learned_from: date | None
     exterior_door: str | None
+    lines: list[RawLine]  # with the dataset's activity labels, if any
+    final_state: HouseholdState  # after the whole clean replay
 
 
 def _local_day(event: Event, tz: ZoneInfo) -> date:
@@ -70,7 +74,8 @@ def _local_day(event: Event, tz: ZoneInfo) -> date:
 def prepare(folder: Path, tz: ZoneInfo, config: DetectorConfig) -> tuple[Prepared, list[Alert]]:
     """Clean replay with a checkpoint at each local midnight; returns the alerts raised."""
     household = household_from_folder(folder)
-    events = list(Dataset.load(folder).events(household, tz))
+    dataset = Dataset.load(folder)
+    events = list(dataset.events(household, tz))
     days = sorted({_local_day(e, tz) for e in events})
     detector = Detector(config.model_copy(update={"timezones": {household: tz.key}}))
     replayer = Replayer(detector)
@@ -99,6 +104,8 @@ def prepare(folder: Path, tz: ZoneInfo, config: DetectorConfig) -> tuple[Prepare
         checkpoints,
         learned_from,
         door,
+        dataset.lines,
+        HouseholdState.restore(household, detector.snapshot(household)),
     )
     return prepared, alerts
 
@@ -228,6 +235,7 @@ def evaluate_dataset(
         "false_alarm_days": round(evaluated_days, 2),
         "detector": {"false_alarms": _false_alarms(clean_alerts, since, evaluated_days)},
         "baseline": {"false_alarms": _false_alarms(baseline_clean, since, evaluated_days)},
+        "annotations": compare_with_annotations(prepared.lines, prepared.final_state),
     }
     for scenario in SCENARIOS:
         learned: list[float | None] = []

@@ -15,7 +15,8 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dagritme.models import AlertType, Event, Kind, Room, Value, make_event_id
-from detector.learning import MIN_PRESENCE_FOR_DAY, NOT_UP_ROOMS, is_presence
+from dagritme.rhythm import MIN_PRESENCE_FOR_DAY, NOT_UP_ROOMS
+from detector.learning import is_presence
 
 FALL_HOURS = 14  # longer than the baseline's 12 h rule, so both can detect
 MIN_EVENTS_AT_HOME = 4

@@ -1,7 +1,7 @@
 """Online learning of a household's rhythm from its events, in the home's local time.
 
 Pure functions over `HouseholdState`: one event in, counters and histograms updated. Silences
-are learned per context (3-hour block of the day x the room of the last presence), so a long
+are learned per context (2-hour block of the day x the room of the last presence), so a long
 silence in the bedroom at night is normal while one in the bathroom at noon is not. Silences
 that raised an alert, or that ran while the gateway was offline, are not learned as normal.
 """
@@ -15,7 +15,17 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from dagritme.models import Event, Kind, Room
+from dagritme import rhythm
+from dagritme.models import Event, Room
+from dagritme.rhythm import (  # one definition, shared with the dashboard's trends
+    BACK_TO_BED_S,
+    MIN_PRESENCE_FOR_DAY,
+    NOT_UP_ROOMS,
+    RISING_EARLIEST_MINUTE,
+    RISING_EVENTS,
+    RISING_LATEST_MINUTE,
+    RISING_WINDOW_S,
+)
 from detector.config import Thresholds
 from detector.norms import Norms, in_night
 from detector.sensors import learn_sensor, roll_sensors
@@ -33,18 +43,19 @@ from detector.state import (
 
 HOUR_BITS = 1 << np.arange(24, dtype=np.int64)  # bit `hour` of a day's hour bitmask
 WEEKEND_FROM = 5  # Saturday
-MIN_PRESENCE_FOR_DAY = 10  # a local day with fewer presence events was spent away
-RISING_EARLIEST_MINUTE = 240
-RISING_LATEST_MINUTE = 900
 RETURN_EVENTS = 3
 RETURN_WINDOW_S = 10 * 60
-RISING_EVENTS = 2  # presence events outside bed/bath rooms within the window below
-RISING_WINDOW_S = 30 * 60
-BACK_TO_BED_S = 20 * 60
-NOT_UP_ROOMS = frozenset({Room.BEDROOM, Room.BATHROOM, Room.TOILET})
+# Bedtime: the first bedroom presence of an evening (18:00-04:00) that is followed by at
+# least BED_SETTLE_S without activity outside the bed and bath rooms; an evening visit to
+# the bedroom (changing clothes, a nap) is followed by activity elsewhere sooner.
+BEDTIME_FROM_MINUTE = 18 * 60
+BEDTIME_UNTIL_MINUTE = 4 * 60
+BED_SETTLE_S = 3 * 3600
+NOON = 12 * 60
 WET_ROOMS = frozenset({Room.BATHROOM, Room.TOILET})
 WET_INDEXES = frozenset(ROOM_INDEX[r] for r in WET_ROOMS)
 BED_BATH_INDEXES = frozenset(ROOM_INDEX[r] for r in NOT_UP_ROOMS)
+BEDROOM_INDEX = ROOM_INDEX[Room.BEDROOM]
 
 
 @dataclass(slots=True)
@@ -70,8 +81,8 @@ class Home:
 
 
 def is_presence(event: Event) -> bool:
-    """Someone was there: motion started, or a door or contact changed (either way)."""
-    return event.kind is not Kind.MOTION or event.active
+    """Someone was there (`dagritme.rhythm.is_presence`, the dashboard's rule too)."""
+    return rhythm.is_presence(event.kind, event.value)
 
 
 def is_away(state: HouseholdState, th: Thresholds) -> bool:
@@ -141,6 +152,7 @@ def _close_day(state: HouseholdState, day: DayCounters, th: Thresholds, ordinal:
     state.hist_rising[pos] = day.rising_minute if learn_rising else -1
     state.hist_weekend[pos] = 1 if date.fromordinal(ordinal).weekday() >= WEEKEND_FROM else 0
     state.ring_pos = (pos + 1) % HISTORY_DAYS
+    state.hist_bedtime[state.ring_pos] = -1  # the new day's evening: nothing known yet
     if valid:
         state.days_seen += 1
         state.days_decayed += 1.0
@@ -195,12 +207,32 @@ def learn_event(home: Home, event: Event, ts: float, local: datetime, th: Thresh
         today.night_minutes += 1
         state.last_night_minute = minute
     _track_rising(today, event, ts, minute)
+    _track_bedtime(state, room, ts, minute, local.toordinal())
 
     if math.isnan(state.last_presence_ts) or ts >= state.last_presence_ts:
         state.last_presence_ts = ts
         state.last_presence_room = room
         state.last_presence_sensor = event.sensor
         state.last_presence_block = local.hour // BLOCK_HOURS
+
+
+def _track_bedtime(state: HouseholdState, room: int, ts: float, minute: int, day: int) -> None:
+    if room == BEDROOM_INDEX:
+        evening = minute >= BEDTIME_FROM_MINUTE or minute < BEDTIME_UNTIL_MINUTE
+        if evening and math.isnan(state.bed_candidate_ts):
+            state.bed_candidate_ts = ts
+            state.bed_candidate_minute = (minute - NOON) % 1440
+            state.bed_candidate_day = day if minute >= NOON else day - 1
+        return
+    if room in BED_BATH_INDEXES or math.isnan(state.bed_candidate_ts):
+        return  # a night toilet visit does not end the night
+    if ts - state.bed_candidate_ts >= BED_SETTLE_S:
+        back = state.day_ordinal - state.bed_candidate_day  # 0: this evening, 1: last night
+        slot = (state.ring_pos - back) % HISTORY_DAYS
+        # the first settling of the evening counts: a night up and back to bed is restlessness
+        if 0 <= back < HISTORY_DAYS - 1 and state.hist_bedtime[slot] < 0:
+            state.hist_bedtime[slot] = state.bed_candidate_minute
+    state.bed_candidate_ts = math.nan
 
 
 def _still_away(state: HouseholdState, ts: float, active: bool, th: Thresholds) -> bool:

@@ -63,6 +63,15 @@ class RisingNorm:
     partial: bool = False  # cold start: the default pulled towards the risings seen so far
 
 
+@dataclass(frozen=True, slots=True)
+class BedtimeNorm:
+    """In bed by `usual_minute` (p90, minutes after local noon) on `on_nights` of `nights`."""
+
+    usual_minute: int
+    on_nights: int
+    nights: int
+
+
 @dataclass(slots=True)
 class Norms:
     """Current limits of one household (minutes unless named otherwise)."""
@@ -80,6 +89,7 @@ class Norms:
     door_nights_per_20: npt.NDArray[np.float64]  # [hour], how many of 20 nights
     restless_limit: int | None
     restless_usual: float | None
+    bedtime: BedtimeNorm | None = None  # once learned from enough nights
 
 
 def learning_progress(state: HouseholdState, th: Thresholds) -> float:
@@ -397,6 +407,12 @@ def compute_norms(state: HouseholdState, th: Thresholds) -> Norms:
         factor = _factor(state, AlertType.NIGHT_RESTLESS)
         restless_limit = int(max(th.restless_min_minutes, (restless_usual * 1.5 + 10) * factor))
 
+    bedtimes = _valid(state.hist_bedtime)
+    bedtime: BedtimeNorm | None = None
+    if learned and len(bedtimes) >= MIN_HISTORY_FOR_QUANTILE:
+        in_bed_by = int(math.ceil(quantile(bedtimes, 0.9) / 5) * 5)
+        bedtime = BedtimeNorm(in_bed_by, int((bedtimes <= in_bed_by).sum()), len(bedtimes))
+
     return Norms(
         learned=learned,
         progress=progress,
@@ -411,4 +427,5 @@ def compute_norms(state: HouseholdState, th: Thresholds) -> Norms:
         door_nights_per_20=np.minimum(door_rate, 1.0) * 20,
         restless_limit=restless_limit,
         restless_usual=restless_usual,
+        bedtime=bedtime,
     )

@@ -13,11 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from dagritme.models import AlertType, Event, Evidence, Room, Severity
-from detector.alerts import Finding, clock, duration, minute_clock
+from dagritme.rhythm import NOT_UP_ROOMS, RISING_LATEST_MINUTE, minute_clock
+from detector.alerts import (
+    Finding,
+    clock,
+    duration,
+    usual_bathroom,
+    usual_nights,
+    usual_outings,
+    usual_rising,
+)
 from detector.config import Thresholds
 from detector.learning import (
-    NOT_UP_ROOMS,
-    RISING_LATEST_MINUTE,
     WEEKEND_FROM,
     WET_INDEXES,
     WET_ROOMS,
@@ -152,11 +159,7 @@ def check_not_up(ctx: TickContext) -> Finding | None:
             f"{minute_clock(ctx.th.not_up_default_minute)} to {minute_clock(norm.limit_minute)}"
         )
     elif norm.usual_minute is not None:
-        kind = f" {norm.day_kind}" if norm.day_kind else " days"
-        usual = (
-            f"Usually up by {minute_clock(norm.usual_minute)}, on "
-            f"{norm.on_days} of the last {norm.days}{kind}"
-        )
+        usual = usual_rising(norm.usual_minute, norm.on_days, norm.days, norm.day_kind)
     else:
         usual = f"{_learning_note(ctx)} (up by {minute_clock(norm.limit_minute)})"
     return Finding(
@@ -189,7 +192,7 @@ def check_bathroom_long(ctx: TickContext) -> Finding | None:
     observed = (
         f"in the bathroom for {duration(stay)}, since {clock(_local(ctx, state.stay_start_ts))}"
     )
-    usual = f"Bathroom visits usually end within {duration(norms.bathroom_limit)}"
+    usual = usual_bathroom(norms.bathroom_limit)
     return Finding(
         AlertType.BATHROOM_LONG,
         Severity.URGENT,
@@ -213,7 +216,7 @@ def check_not_returned(ctx: TickContext) -> Finding | None:
         return None
     observed = f"out since {clock(_local(ctx, left))}, {duration(out)} ago"
     if norms.away_usual is not None:
-        usual = f"Outings usually last up to {duration(norms.away_usual)}"
+        usual = usual_outings(norms.away_usual)
     else:
         usual = f"{_learning_note(ctx)} ({duration(norms.not_returned_limit)})"
     return Finding(
@@ -238,10 +241,7 @@ def check_night_restless(ctx: TickContext) -> Finding | None:
     active = state.today.night_minutes
     if active <= limit:
         return None
-    usual = (
-        f"Usually up to {norms.restless_usual or 0:.0f} active minutes outside the bedroom "
-        "and bathroom at night"
-    )
+    usual = usual_nights(norms.restless_usual or 0.0)
     observed = f"last night {active} active minutes"
     return Finding(
         AlertType.NIGHT_RESTLESS,

@@ -104,6 +104,10 @@ class HouseholdState:
     gap_flagged: bool = False  # the running silence raised an alert: do not learn it
     last_night_minute: int = -1
     gateway_offline_since: float = NAN
+    # bedtime: the first bedroom presence of the evening after the last activity elsewhere
+    bed_candidate_ts: float = NAN
+    bed_candidate_minute: int = -1  # minutes after local noon of the evening (0..1439)
+    bed_candidate_day: int = -1  # local day ordinal of that evening
     # calendar
     day_ordinal: int = -1
     days_seen: int = 0
@@ -126,6 +130,7 @@ class HouseholdState:
     hist_night_toilet: IntArray = field(default_factory=_ring)
     hist_night_minutes: IntArray = field(default_factory=_ring)
     hist_rising: IntArray = field(default_factory=_ring)
+    hist_bedtime: IntArray = field(default_factory=_ring)  # minutes after noon of the evening
     hist_weekend: IntArray = field(default_factory=_ring)  # 1 Sat/Sun, 0 weekday, -1 none
     feedback_factor: FloatArray = field(default_factory=lambda: np.ones(len(ALERT_TYPES), "f4"))
     # technical

@@ -9,7 +9,8 @@ import numpy as np
 import numpy.typing as npt
 
 from dagritme.models import AlertType, Evidence, Severity
-from detector.alerts import Finding, minute_clock
+from dagritme.rhythm import minute_clock
+from detector.alerts import Finding
 from detector.state import HISTORY_DAYS, HouseholdState
 
 RECENT_DAYS = 7
@@ -66,6 +67,16 @@ TREND_RULES: list[TrendRule] = [
         lambda before, recent: (
             f"Usually up around {minute_clock(round(before))}",
             f"around {minute_clock(round(recent))} this past week",
+        ),
+    ),
+    TrendRule(
+        "bedtime",
+        lambda s: s.hist_bedtime,  # minutes after noon, so a night past midnight averages
+        lambda before, recent: recent >= before + 60,
+        +1,
+        lambda before, recent: (
+            f"Usually in bed around {minute_clock(round(before) + 720)}",
+            f"around {minute_clock(round(recent) + 720)} this past week",
         ),
     ),
     TrendRule(

@@ -37,6 +37,9 @@ def test_reads_both_casas_line_shapes_and_quirks(tmp_path: Path) -> None:
     ]
     assert events[0].ts == datetime(2011, 6, 15, 1, 3, 39, 149620, tzinfo=UTC)
     assert len({e.event_id for e in events}) == 4
+    # the activity label is kept for evaluation, and only there: events do not carry it
+    labels = [(line.sensor, line.label) for line in Dataset.load(folder).lines]
+    assert labels == [("FrontDoor", "Leave"), ("Entry", ""), ("FrontDoor", "Leave"), ("Lamp", "")]
 
 
 def test_local_time_is_converted_with_the_home_time_zone(tmp_path: Path) -> None:
