@@ -228,6 +228,40 @@ class Feedback(_Payload):
     ts: UtcDatetime
 
 
+class DetectorStatus(_Payload):
+    """The detector's learning progress, retained on `dagritme/v1/<household>/detector/status`.
+
+    About the model, not the home's raw data: day counts and the plain-language "usual"
+    statements the detector's messages use, so it may leave the home in edge mode too.
+    """
+
+    schema_version: Literal[1] = Field(default=1, description="Contract version of this payload.")
+    household: HouseholdId
+    ts: UtcDatetime = Field(description="When the detector made this status (data time).")
+    learning_days_seen: int = Field(
+        ge=0, description="Lived-in days learned so far, counted up to `learning_days_needed`."
+    )
+    learning_days_needed: int = Field(ge=1, description="Length of the learning period, in days.")
+    progress: float = Field(ge=0, le=1, description="0..1: how far the learning period is.")
+    learned: bool = Field(description="Learned norms are in use (else the safe defaults).")
+    usual: list[Annotated[str, Field(min_length=1, max_length=300)]] = Field(
+        default_factory=list,
+        max_length=12,
+        description="What the detector holds usual, in the words of its alerts; empty while "
+        "learning.",
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DetectorStatus:
+        if self.learning_days_seen > self.learning_days_needed:
+            raise ValueError("learning_days_seen is counted up to learning_days_needed")
+        if self.learned != (self.learning_days_seen >= self.learning_days_needed):
+            raise ValueError("learned must mean that all learning days are seen")
+        if self.usual and not self.learned:
+            raise ValueError("usual statements are only sent once learned")
+        return self
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -6,6 +6,8 @@ dagritme/v1/<household>/gateway/status             retained online/offline (LWT)
 dagritme/v1/<household>/gateway/heartbeat           periodic gateway heartbeat
 dagritme/v1/<household>/devices/<sensor>/health     battery, linkquality, availability
 dagritme/v1/<household>/feedback                    carer verdicts on alerts
+dagritme/v1/<household>/summaries                   edge mode: daily per-room counts
+dagritme/v1/<household>/detector/status             retained, QoS 1: the detector's learning
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ class Channel(StrEnum):
     DEVICE_HEALTH = "devices/health"
     FEEDBACK = "feedback"
     SUMMARIES = "summaries"
+    DETECTOR_STATUS = "detector/status"
 
 
 class TopicError(ValueError):
@@ -75,6 +78,11 @@ def feedback(household: str) -> str:
 
 def summaries(household: str) -> str:
     return f"{PREFIX}/{_household(household)}/summaries"
+
+
+def detector_status(household: str) -> str:
+    """Retained, QoS 1: how far the detector has learned this home (no raw data)."""
+    return f"{PREFIX}/{_household(household)}/detector/status"
 
 
 def subscription(channel: Channel, household: str = "+") -> str:

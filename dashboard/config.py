@@ -122,7 +122,14 @@ class DashboardConfig(StrictModel):
         default=300.0, gt=0, description="Window in which failed logins are counted."
     )
     learning_days: int = Field(
-        default=14, ge=1, le=90, description="Days of data the detector needs to know a rhythm."
+        default=7,
+        ge=1,
+        le=90,
+        description=(
+            "Learning period of the fallback estimate, shown (labelled as an estimate) only "
+            "until the detector's own status arrives; keep it equal to the detector's "
+            "learning_days."
+        ),
     )
     consent_text_version: str = Field(
         default="2026-01", description="Version of the consent text that people agree to."

@@ -1,5 +1,5 @@
 """The dashboard's own state in SQLite (WAL): accounts, households, consents, access log,
-alerts, device and gateway health, contacts and notifications.
+alerts, device and gateway health, the detector's learning status, contacts and notifications.
 
 Raw sensor history is not kept here: it is read through `store.base.EventStore`.
 Consent records and the access log are append-only, enforced by triggers, so that even a
@@ -140,6 +140,15 @@ CREATE TABLE IF NOT EXISTS data_freshness (
     last_event_ts TEXT,
     last_heartbeat_ts TEXT,
     heartbeat_gap_s REAL
+);
+CREATE TABLE IF NOT EXISTS detector_status (
+    household TEXT PRIMARY KEY,
+    ts TEXT NOT NULL,
+    learning_days_seen INTEGER NOT NULL,
+    learning_days_needed INTEGER NOT NULL,
+    progress REAL NOT NULL,
+    learned INTEGER NOT NULL,
+    usual_json TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS feedback_outbox (
     id INTEGER PRIMARY KEY,

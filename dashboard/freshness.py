@@ -31,6 +31,9 @@ UPSERT = (
 
 @dataclass(frozen=True, slots=True)
 class Freshness:
+    # Any event, a motion sensor switching off included: it shows that data arrives, which
+    # is all freshness asks. The household's "last activity" is presence only (see
+    # dashboard.status).
     last_event: datetime | None = None
     last_heartbeat: datetime | None = None
     heartbeat_gap_s: float | None = None  # the last interval between two heartbeats

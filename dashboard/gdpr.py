@@ -18,6 +18,7 @@ from dashboard.alert_store import device_health, list_alerts
 from dashboard.consent_actions import consent_state
 from dashboard.context import AppContext
 from dashboard.db import to_db_ts
+from dashboard.detector_status import get_detector_status
 from dashboard.households import Household, access_log, log_access
 
 logger = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def export_zip(ctx: AppContext, household: Household) -> bytes:
         }
         for d in device_health(ctx.db, household.id)
     ]
+    learning = get_detector_status(ctx.db, household.id)
     everything = {
         "household": {
             "id": household.id,
@@ -103,6 +105,7 @@ def export_zip(ctx: AppContext, household: Household) -> bytes:
         "consents": consents,
         "access_log": accesses,
         "devices": devices,
+        "detector_status": dump(learning) if learning else None,
     }
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -134,6 +137,7 @@ def erase_household(ctx: AppContext, household: Household, by: User) -> dict[str
             "gateway_status",
             "contacts",
             "feedback_outbox",
+            "detector_status",
         ):
             cursor = conn.execute(f"DELETE FROM {table} WHERE household = ?", (household.id,))
             counts[table] = cursor.rowcount

@@ -1,4 +1,4 @@
-"""Alerts, device health and gateway status from the broker into the dashboard database.
+"""Alerts, device health, gateway and detector status from the broker into the dashboard DB.
 
 `handle_message` is the pure-ish core (topic and payload in, database updated, outcome
 out); `BrokerBridge` is the thin aiomqtt session around it that also publishes feedback.
@@ -17,10 +17,18 @@ from pydantic import ValidationError
 
 from dagritme import topics
 from dagritme.clock import Clock
-from dagritme.models import Alert, DeviceHealth, Event, GatewayHeartbeat, payload_json
+from dagritme.models import (
+    Alert,
+    DetectorStatus,
+    DeviceHealth,
+    Event,
+    GatewayHeartbeat,
+    payload_json,
+)
 from dagritme.mqtt import BrokerSettings, make_client, reconnecting
 from dashboard.alert_store import set_gateway_status, upsert_alert, upsert_device_health
 from dashboard.db import Database
+from dashboard.detector_status import clear_detector_status, store_detector_status
 from dashboard.freshness import FreshnessTracker
 from dashboard.publisher import FeedbackQueue
 
@@ -30,6 +38,7 @@ SUBSCRIPTIONS = (
     topics.Channel.ALERTS,
     topics.Channel.DEVICE_HEALTH,
     topics.Channel.GATEWAY_STATUS,
+    topics.Channel.DETECTOR_STATUS,
 )
 # Only watched for freshness, at QoS 0: the broker queues none of them for the dashboard's
 # persistent session while it is down, and a lost one is replaced by the next.
@@ -43,6 +52,7 @@ class Outcome(StrEnum):
     UPDATED_ALERT = "updated_alert"
     DEVICE_HEALTH = "device_health"
     GATEWAY_STATUS = "gateway_status"
+    DETECTOR_STATUS = "detector_status"
     EVENT = "event"
     HEARTBEAT = "heartbeat"
     REJECTED = "rejected"
@@ -88,6 +98,15 @@ def handle_message(db: Database, clock: Clock, topic: str, payload: bytes) -> Ha
                 raise ValueError("gateway status is neither online nor offline")
             set_gateway_status(db, parsed.household, word, clock.now())
             return Handled(Outcome.GATEWAY_STATUS)
+        if parsed.channel is topics.Channel.DETECTOR_STATUS:
+            if not payload:  # the retained status was cleared on the broker
+                clear_detector_status(db, parsed.household)
+                return Handled(Outcome.DETECTOR_STATUS)
+            status = DetectorStatus.model_validate_json(payload)
+            if status.household != parsed.household:
+                raise ValueError("household in payload differs from the topic")
+            kept = store_detector_status(db, status)
+            return Handled(Outcome.DETECTOR_STATUS if kept else Outcome.IGNORED)
     except (ValidationError, ValueError) as err:
         logger.warning("rejected %s message: %s", parsed.channel.value, _short(err))
         return Handled(Outcome.REJECTED)

@@ -3,6 +3,8 @@ database and the event store, trimmed to the caller's consented scopes."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from dashboard.access import HouseholdAccess
 from dashboard.accounts import Role, User
 from dashboard.alert_store import (
@@ -30,9 +32,21 @@ from dashboard.consent import (
     scopes_of,
 )
 from dashboard.context import AppContext
+from dashboard.detector_status import get_detector_status
 from dashboard.freshness import load_freshness, no_data_since
 from dashboard.households import list_households, log_accesses
-from dashboard.status import learning_progress, learning_window, traffic_light, urgency_key
+from dashboard.status import (
+    EXACT_PRESENCE_BUCKET,
+    LearningSource,
+    certain_presence,
+    last_presence,
+    learning_progress,
+    learning_window,
+    presence_search_windows,
+    traffic_light,
+    urgency_key,
+)
+from store.base import EventStore, SensorLastSeen
 
 STATUS_SCOPES = frozenset({Scope.ALERTS, Scope.SUMMARY})
 
@@ -109,12 +123,6 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
     household = access.household
     now = ctx.clock.now()
     last_seen = ctx.event_store.last_seen(household.id)
-    # The latest change of a sensor is often 'off', which still means someone was there.
-    seen = [s.ts for s in last_seen]
-    start, end = learning_window(now, household.tz, ctx.config.learning_days)
-    progress = learning_progress(
-        ctx.event_store.daily(household.id, start, end, household.tz), ctx.config.learning_days
-    )
     summary = alert_summaries(ctx.db).get(household.id)
     gateway = gateway_statuses(ctx.db).get(household.id)
     stopped = no_data_since(
@@ -135,17 +143,12 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
             stopped is not None,
         ),
         paused_until=access.paused_until,
-        last_activity=max(seen) if seen else None,
+        last_activity=household_last_activity(ctx.event_store, household.id, last_seen),
         rooms=[
             RoomActivityOut(room=s.room, sensor=s.sensor, ts=s.ts, value=s.value)
             for s in sorted(last_seen, key=lambda s: s.ts, reverse=True)
         ],
-        learning=LearningOut(
-            days_with_data=progress.days_with_data,
-            days_needed=progress.days_needed,
-            fraction=progress.fraction,
-            learned=progress.learned,
-        ),
+        learning=household_learning(ctx, household.id, household.tz),
         gateway=gateway[0] if gateway else None,
         gateway_ts=gateway[1] if gateway else None,
         devices=[
@@ -162,6 +165,46 @@ def household_detail(ctx: AppContext, access: HouseholdAccess) -> HouseholdDetai
         no_data=stopped is not None,
         no_data_since=stopped.since if stopped else None,
     )
+
+
+def household_learning(ctx: AppContext, household: str, tz: str) -> LearningOut:
+    """The detector's own learning status; until it has reported, an estimate from the days
+    with data in the event store (labelled as such: the detector counts lived-in days only)."""
+    status = get_detector_status(ctx.db, household)
+    if status is not None:
+        return LearningOut(
+            source=LearningSource.DETECTOR,
+            days_seen=status.learning_days_seen,
+            days_needed=status.learning_days_needed,
+            fraction=status.progress,
+            learned=status.learned,
+            usual=status.usual,
+            as_of=status.ts,
+        )
+    needed = ctx.config.learning_days
+    start, end = learning_window(ctx.clock.now(), tz, needed)
+    progress = learning_progress(ctx.event_store.daily(household, start, end, tz), needed)
+    return LearningOut(
+        source=LearningSource.ESTIMATE,
+        days_seen=min(progress.days_with_data, needed),
+        days_needed=needed,
+        fraction=progress.fraction,
+        learned=progress.learned,
+        days_with_data=progress.days_with_data,
+    )
+
+
+def household_last_activity(
+    store: EventStore, household: str, last_seen: list[SensorLastSeen]
+) -> datetime | None:
+    """The newest presence, as the detector counts it (see dashboard.status), not the newest
+    message: a motion sensor's "off" is its timeout, so the "on" before it is looked up."""
+    certain = certain_presence(last_seen)
+    for start, end in presence_search_windows(last_seen):
+        recent = store.activity(household, start, end, EXACT_PRESENCE_BUCKET)
+        if recent:
+            return last_presence(certain, recent)
+    return certain
 
 
 def alert_out(alert: StoredAlert) -> AlertOut:

@@ -8,6 +8,11 @@ injected clock (an `AcceleratedClock` makes one real second a simulated minute) 
 few seconds), and an opened alert is checkpointed before it is published. State is restored
 on start and written on shutdown, so a restart (even a kill -9) loses at most the last few
 seconds of learning and raises no open alert twice.
+
+Each household's learning progress goes out as a retained `DetectorStatus` on
+`dagritme/v1/<household>/detector/status` (QoS 1): after the restore on start-up, once a
+local day after the midnight roll (new progress, recomputed norms), and again after a
+reconnect (a broker without persistence forgets retained messages); never per event.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import contextlib
 import logging
 import os
 from collections import Counter, deque
+from datetime import datetime
 from pathlib import Path
 
 import aiomqtt
@@ -25,11 +31,12 @@ from pydantic import ValidationError
 
 from dagritme import topics
 from dagritme.clock import Clock
-from dagritme.models import Alert, DeviceHealth, Event, Feedback, payload_json
+from dagritme.models import Alert, DetectorStatus, DeviceHealth, Event, Feedback, payload_json
 from dagritme.mqtt import make_client, reconnecting
 from detector.config import DetectorConfig
 from detector.core import Detector
 from detector.state import StateError
+from detector.status import StatusTracker
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +123,8 @@ class DetectorService:
         self._outbox: deque[Alert] = deque()
         self._wake = asyncio.Event()
         self._outbox_saved = True  # an outbox file may exist from the previous run
+        self.statuses = StatusTracker(self.detector)
+        self._status_outbox: dict[str, DetectorStatus] = {}  # latest per household wins
 
     # ------------------------------------------------------------------ state
     def restore(self) -> int:
@@ -163,8 +172,24 @@ class DetectorService:
 
     # ------------------------------------------------------------------ scheduled jobs
     async def tick(self) -> None:
-        self._emit(self.detector.tick(self.clock.now()))
+        now = self.clock.now()
+        self._emit(self.detector.tick(now))
+        self.queue_statuses(now)
         self.counters["ticks"] += 1
+
+    @property
+    def statuses_unpublished(self) -> int:
+        """Learning statuses queued but not yet acknowledged by the broker."""
+        return len(self._status_outbox)
+
+    def queue_statuses(self, now: datetime) -> int:
+        """Queue the learning statuses that changed (after the tick rolled the day)."""
+        changed = self.statuses.scan(now)
+        for status in changed:
+            self._status_outbox[status.household] = status
+        if changed:
+            self._wake.set()
+        return len(changed)
 
     async def _checkpoint_job(self) -> None:
         self.checkpoint()
@@ -219,6 +244,16 @@ class DetectorService:
                 await client.publish(topics.alerts(alert.household), payload_json(alert), qos=1)
                 self._outbox.popleft()  # only once the broker has it
                 self.counters["alerts_published"] += 1
+            while self._status_outbox and not self._outbox:  # alerts go first
+                household, status = next(iter(self._status_outbox.items()))
+                await client.publish(
+                    topics.detector_status(household), payload_json(status), qos=1, retain=True
+                )
+                if self._status_outbox.get(household) is status:  # not replaced meanwhile
+                    del self._status_outbox[household]
+                self.counters["statuses_published"] += 1
+            if self._outbox:
+                continue
             self._wake.clear()
             await self._wake.wait()
 
@@ -228,6 +263,9 @@ class DetectorService:
         async with make_client(settings, clean_session=clean) as client:
             for channel in SUBSCRIPTIONS:
                 await client.subscribe(topics.subscription(channel), qos=1)
+            # a broker that restarted without persistence forgot the retained statuses
+            for status in self.statuses.latest():
+                self._status_outbox.setdefault(status.household, status)
             publisher = asyncio.create_task(self._publish_loop(client))
             self.connected.set()
             logger.info("detector connected and subscribed")
@@ -249,6 +287,7 @@ class DetectorService:
     async def run(self) -> None:
         """Run until cancelled; always checkpoints on the way out."""
         self.restore()
+        self.queue_statuses(self.clock.now())
         for name in ("apscheduler.executors", "apscheduler.scheduler"):
             quiet = logging.getLogger(name)
             if quiet.level == logging.NOTSET:

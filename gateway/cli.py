@@ -11,7 +11,7 @@ import sys
 from dagritme.clock import WallClock
 from dagritme.config import add_config_arguments, load_config
 from gateway.config import GatewayConfig, Sharing
-from gateway.edge import LocalDetector
+from gateway.edge import LearningReporter, LocalDetector
 from gateway.service import Gateway
 
 logger = logging.getLogger(__name__)
@@ -25,8 +25,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_config_arguments(parser, "gateway config")
 
 
-def load_local_detector(config: GatewayConfig) -> LocalDetector:
-    """The detector package's core, for this home's time zone (edge mode only).
+def load_local_detector(config: GatewayConfig) -> tuple[LocalDetector, LearningReporter]:
+    """The detector package's core, for this home's time zone (edge mode only), and what
+    reports its learning progress.
 
     Imported here, not at the top: a gateway that only forwards events never loads the
     detector's dependencies (numpy, river).
@@ -34,12 +35,14 @@ def load_local_detector(config: GatewayConfig) -> LocalDetector:
     try:
         from detector.config import DetectorConfig
         from detector.core import Detector
+        from detector.status import StatusTracker
     except ImportError as err:
         raise EdgeModeError(
             f"sharing={config.sharing.value} runs the detector in the home, but the detector "
             f"package is not installed (pip install 'dagritme[detector]'): {err}"
         ) from err
-    return Detector(DetectorConfig(default_timezone=config.timezone))
+    detector = Detector(DetectorConfig(default_timezone=config.timezone))
+    return detector, StatusTracker(detector)
 
 
 async def _serve(gateway: Gateway) -> None:
@@ -59,12 +62,12 @@ def run(args: argparse.Namespace) -> int:
     if args.validate_config:
         print(f"{args.config or 'defaults'}: ok ({len(config.devices)} device(s))")
         return 0
-    detector = None
+    detector, learning = None, None
     if config.sharing is not Sharing.EVENTS:
         try:
-            detector = load_local_detector(config)
+            detector, learning = load_local_detector(config)
         except EdgeModeError as err:
             print(err, file=sys.stderr)
             return 2
-    asyncio.run(_serve(Gateway(config, WallClock(), detector)))
+    asyncio.run(_serve(Gateway(config, WallClock(), detector, learning)))
     return 0

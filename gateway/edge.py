@@ -4,6 +4,11 @@
 object with the same two methods does (tests use a small real one). `DailySummaries` counts
 presence events per room per local day: the only trace of raw events that leaves the home
 with `sharing = "summaries"`.
+
+What may leave the home besides: `LEAVES_THE_HOME` names the channels, per sharing level.
+The detector's learning status (`LearningReporter`, fulfilled by `detector.status.
+StatusTracker`) leaves at every level: day counts and the plain-language norms of its alert
+messages describe the model, not the resident's events.
 """
 
 from __future__ import annotations
@@ -16,7 +21,26 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, ConfigDict, Field
 
 from dagritme import topics
-from dagritme.models import Alert, Event, HouseholdId, Room, UtcDatetime
+from dagritme.models import (
+    Alert,
+    DetectorStatus,
+    Event,
+    HouseholdId,
+    Room,
+    UtcDatetime,
+)
+from gateway.config import Sharing
+
+# Besides the gateway's own status, heartbeat and device health.
+LEAVES_THE_HOME: dict[Sharing, frozenset[topics.Channel]] = {
+    Sharing.EVENTS: frozenset(
+        {topics.Channel.EVENTS, topics.Channel.ALERTS, topics.Channel.DETECTOR_STATUS}
+    ),
+    Sharing.SUMMARIES: frozenset(
+        {topics.Channel.SUMMARIES, topics.Channel.ALERTS, topics.Channel.DETECTOR_STATUS}
+    ),
+    Sharing.ALERTS_ONLY: frozenset({topics.Channel.ALERTS, topics.Channel.DETECTOR_STATUS}),
+}
 
 
 class LocalDetector(Protocol):
@@ -29,6 +53,24 @@ class LocalDetector(Protocol):
     def tick(self, now: datetime) -> list[Alert]:
         """Time-based checks (inactivity, not up, ...) at `now`."""
         ...
+
+
+class LearningReporter(Protocol):
+    """What the gateway needs to report the local detector's learning progress."""
+
+    def scan(self, now: datetime) -> list[DetectorStatus]:
+        """Statuses that changed (new local day, new progress) since the last scan."""
+        ...
+
+
+def learning_statuses(
+    reporter: LearningReporter, household: str, sharing: Sharing, now: datetime
+) -> list[DetectorStatus]:
+    """The learning statuses due for the central broker (this home's only). They are state,
+    not history: the upstream side sends the latest one retained, again after a reconnect."""
+    if topics.Channel.DETECTOR_STATUS not in LEAVES_THE_HOME[sharing]:
+        return []
+    return [status for status in reporter.scan(now) if status.household == household]
 
 
 class DailySummary(BaseModel):

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from dagritme.models import DeviceHealth
+from dagritme.models import DetectorStatus, DeviceHealth
 from gateway.outbox import Outbox
 
 T = TypeVar("T")
@@ -39,9 +39,17 @@ class Handoff:
     def __init__(self) -> None:
         self.wakeup = asyncio.Event()
         self.pending_health: dict[str, DeviceHealth] = {}
+        # Edge mode: the home detector's learning status, sent retained once per session.
+        self.detector_status: DetectorStatus | None = None
+        self.status_unsent = False
 
     def health(self, report: DeviceHealth) -> None:
         self.pending_health[report.sensor] = report
+        self.wakeup.set()
+
+    def learning(self, status: DetectorStatus) -> None:
+        self.detector_status = status
+        self.status_unsent = True
         self.wakeup.set()
 
     def queued(self) -> None:

@@ -22,7 +22,13 @@ from dagritme.clock import Clock
 from dagritme.models import GatewayHeartbeat, payload_json
 from dagritme.mqtt import reconnecting
 from gateway.config import GatewayConfig, Sharing
-from gateway.edge import DailySummaries, LocalDetector, summaries_topic
+from gateway.edge import (
+    DailySummaries,
+    LearningReporter,
+    LocalDetector,
+    learning_statuses,
+    summaries_topic,
+)
 from gateway.home import HomeSession
 from gateway.normaliser import Normaliser
 from gateway.outbox import Outbox, OutgoingMessage
@@ -43,11 +49,16 @@ class Gateway:
     """
 
     def __init__(
-        self, config: GatewayConfig, clock: Clock, detector: LocalDetector | None = None
+        self,
+        config: GatewayConfig,
+        clock: Clock,
+        detector: LocalDetector | None = None,
+        learning: LearningReporter | None = None,
     ) -> None:
         self.config = config
         self.clock = clock
         self.detector = detector
+        self.learning = learning  # the home detector's learning progress (edge mode)
         self.counters: Counter[str] = Counter()
         # Set once the home subscription stands: from then on the home broker keeps
         # messages for the gateway's persistent session, even across reconnects.
@@ -169,6 +180,9 @@ class Gateway:
                     OutgoingMessage(topics.alerts(household), payload_json(alert))
                     for alert in self.detector.tick(now)
                 ]
+            if self.learning is not None:
+                for status in learning_statuses(self.learning, household, self.config.sharing, now):
+                    self._handoff.learning(status)
             finished: list[date] = []
             if self._summaries is not None:
                 for summary in self._summaries.due(now):

@@ -158,6 +158,8 @@ class UpstreamSession:
         # Rows read from the queue but not yet published, oldest first.
         unsent: deque[QueuedMessage] = deque()
         after_id = 0
+        # retained, but a central broker without persistence forgets it: once per session
+        self.handoff.status_unsent = self.handoff.detector_status is not None
         try:
             while True:
                 wakeup.clear()
@@ -166,6 +168,7 @@ class UpstreamSession:
                     await self._heartbeat(client)
                     next_heartbeat = loop.time() + self.config.heartbeat_interval_s
                 await self._send_health(client)
+                await self._send_status(client)
                 while window.room > 0:
                     if not unsent:
                         unsent.extend(
@@ -181,7 +184,7 @@ class UpstreamSession:
                     window.publish(unsent.popleft())
                 if len(window.acked) >= DELETE_BATCH or (window.acked and not window.in_flight):
                     await self._forget(window)
-                if self.handoff.pending_health or wakeup.is_set():
+                if self.handoff.pending_health or self.handoff.status_unsent or wakeup.is_set():
                     continue
                 with contextlib.suppress(TimeoutError):
                     async with asyncio.timeout(max(0.0, next_heartbeat - loop.time())):
@@ -212,6 +215,22 @@ class UpstreamSession:
             except aiomqtt.MqttError:
                 pending.setdefault(sensor, health)
                 raise
+
+    async def _send_status(self, client: aiomqtt.Client) -> None:
+        handoff = self.handoff
+        status = handoff.detector_status
+        if status is None or not handoff.status_unsent:
+            return
+        handoff.status_unsent = False
+        topic = topics.detector_status(self.config.household)
+        try:
+            publishing = client.publish(topic, payload_json(status), qos=1, retain=True)
+            await unless_lost(client, publishing)
+        except aiomqtt.MqttError:
+            if handoff.detector_status is status:  # not replaced by a newer one meanwhile
+                handoff.status_unsent = True
+            raise
+        self.counters["learning_statuses"] += 1
 
     async def _heartbeat(self, client: aiomqtt.Client) -> None:
         beat = self.next_heartbeat()

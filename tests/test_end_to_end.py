@@ -85,6 +85,11 @@ async def _night_door_through_the_system(broker: BrokerSettings, tmp_path: Path)
             # The events of the night went through the store consumer into the history.
             detail = (await client.get("/api/v1/households/hh-e2e1")).json()
             assert detail["last_activity"] is not None
+            # The detector's own learning status (retained) reached the dashboard too.
+            learning = detail["learning"]
+            assert learning["source"] == "detector"
+            assert learning["learned"] is True
+            assert any(text.startswith("Usually up by") for text in learning["usual"])
     finally:
         task.cancel()
         with pytest.raises(asyncio.CancelledError):

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dagritme.models import AlertStatus, AlertType, Evidence, Resolution, Room, Severity
 from dashboard.accounts import Role
 from dashboard.consent import ConsentAction, Scope
-from dashboard.status import Light
+from dashboard.status import LearningSource, Light
 
 
 class _Body(BaseModel):
@@ -62,10 +62,24 @@ class RoomActivityOut(_Body):
 
 
 class LearningOut(_Body):
-    days_with_data: int
-    days_needed: int
-    fraction: float
-    learned: bool
+    source: LearningSource = Field(
+        description="detector: the detector's own count of lived-in days it learned from; "
+        "estimate: days with data in the event store, until the detector has reported."
+    )
+    days_seen: int = Field(ge=0, description="Days learned so far, counted up to days_needed.")
+    days_needed: int = Field(ge=1, description="Length of the learning period, in days.")
+    fraction: float = Field(ge=0, le=1, description="days_seen / days_needed.")
+    learned: bool = Field(description="Learned norms are in use (else safe defaults).")
+    usual: list[str] = Field(
+        default_factory=list,
+        description="What the detector holds usual, in the words of its alerts (once learned).",
+    )
+    as_of: datetime | None = Field(
+        default=None, description="When the detector made this status (source detector)."
+    )
+    days_with_data: int | None = Field(
+        default=None, description="Days with data in the learning window (source estimate)."
+    )
 
 
 class DeviceOut(_Body):
@@ -223,7 +237,9 @@ class InviteOut(_Body):
 class WeekTrendOut(_Body):
     week_start: date
     days_with_data: int
-    rising_time: str | None = Field(description="Median first activity, local HH:MM.")
+    rising_time: str | None = Field(
+        description="Median rising time (the detector's rule), local HH:MM."
+    )
     night_toilet_visits: float | None = Field(description="Mean per night (00:00-06:00).")
     kitchen_per_day: float | None
     events_per_day: float | None

@@ -7,7 +7,16 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from dagritme.models import Alert, Event, Kind, Room, Value, make_event_id, payload_json
+from dagritme.models import (
+    Alert,
+    DetectorStatus,
+    Event,
+    Kind,
+    Room,
+    Value,
+    make_event_id,
+    payload_json,
+)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -65,3 +74,28 @@ def test_alert_fixture_round_trips() -> None:
     alert = Alert.model_validate_json((FIXTURES / "alert.json").read_text())
     assert "Usually" in alert.message
     assert Alert.model_validate_json(payload_json(alert)) == alert
+
+
+def test_detector_status_fixture_round_trips() -> None:
+    status = DetectorStatus.model_validate_json((FIXTURES / "detector_status.json").read_text())
+    assert status.learned
+    assert status.usual[0].startswith("Usually up by")
+    assert DetectorStatus.model_validate_json(payload_json(status)) == status
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"learned": False},  # all days seen, yet not learned
+        {"learning_days_seen": 8},  # counted past the period
+        {"progress": 1.5},
+        {"learning_days_seen": 3, "progress": 0.43, "learned": False},  # usual while learning
+        {"usual": [""]},
+        {"raw_events": []},
+    ],
+)
+def test_inconsistent_detector_status_is_refused(changes: dict[str, object]) -> None:
+    data = json.loads((FIXTURES / "detector_status.json").read_text())
+    data.update(changes)
+    with pytest.raises(ValidationError):
+        DetectorStatus.model_validate(data)

@@ -18,6 +18,8 @@ from dagritme.topics import Channel, TopicError
             topics.Topic("hh-1", Channel.DEVICE_HEALTH, "Kitchen.pir"),
         ),
         (topics.feedback("hh-1"), topics.Topic("hh-1", Channel.FEEDBACK)),
+        (topics.summaries("hh-1"), topics.Topic("hh-1", Channel.SUMMARIES)),
+        (topics.detector_status("hh-1"), topics.Topic("hh-1", Channel.DETECTOR_STATUS)),
     ],
 )
 def test_built_topics_parse_back(built: str, expected: topics.Topic) -> None:
@@ -38,6 +40,8 @@ def test_household_ids_that_would_break_topics_are_refused(household: str) -> No
         "dagritme/v1/hh/nope",
         "dagritme/v1/hh/devices/health",
         "dagritme/v1/hh/devices/a+b/health",
+        "dagritme/v1/hh/detector",
+        "dagritme/v1/hh/detector/state",
     ],
 )
 def test_foreign_topics_are_refused(topic: str) -> None:
@@ -48,3 +52,8 @@ def test_foreign_topics_are_refused(topic: str) -> None:
 def test_subscriptions_use_single_level_wildcards() -> None:
     assert topics.subscription(Channel.EVENTS) == "dagritme/v1/+/events"
     assert topics.subscription(Channel.DEVICE_HEALTH, "hh") == "dagritme/v1/hh/devices/+/health"
+
+
+def test_detector_status_topic_and_subscription() -> None:
+    assert topics.detector_status("hh-1") == "dagritme/v1/hh-1/detector/status"
+    assert topics.subscription(Channel.DETECTOR_STATUS) == "dagritme/v1/+/detector/status"

@@ -65,7 +65,7 @@ def test_nurse_overview_and_household_page(app_client: TestClient, world: World)
     assert "<svg" in page.text
     assert "Daily rhythm" in page.text
     assert "Kitchen" in page.text
-    assert "14 of 14 days" in page.text
+    assert "7 of 7 days" in page.text
 
 
 def test_carer_without_timeline_gets_no_heatmap(app_client: TestClient, world: World) -> None:

@@ -10,7 +10,7 @@ import pytest
 
 from dagritme import topics
 from dagritme.clock import ManualClock, WallClock
-from dagritme.models import Alert, AlertType, Event, Evidence, Severity
+from dagritme.models import Alert, AlertType, DetectorStatus, Event, Evidence, Severity
 from dagritme.mqtt import BrokerSettings
 from detector.core import Detector
 from gateway.cli import load_local_detector
@@ -130,17 +130,23 @@ async def test_the_real_detector_runs_in_the_home_with_alerts_only(
     gateway_config: GatewayConfig, broker: BrokerSettings, consumer_settings: BrokerSettings
 ) -> None:
     config = private(gateway_config, Sharing.ALERTS_ONLY)
-    detector = load_local_detector(config)
+    detector, learning = load_local_detector(config)
     assert isinstance(detector, Detector)
-    gateway = Gateway(config, WallClock(), detector)
+    gateway = Gateway(config, WallClock(), detector, learning)
     async with consuming(consumer_settings, HOUSEHOLD) as seen:
         async with running(gateway), publisher(broker) as z2m:
             await z2m.publish("zigbee2mqtt/bedroom_motion", motion_payload(True), qos=1)
             await z2m.publish("zigbee2mqtt/front_door", b'{"contact":false}', qos=1)
             assert await poll_until(lambda: gateway.counters["events"] == 2)
+            status_topic = topics.detector_status(HOUSEHOLD)
+            assert await poll_until(lambda: status_topic in seen.other)
             await asyncio.sleep(0.3)
     assert detector.status(HOUSEHOLD).last_activity is not None
     assert seen.events == []
+    # the home detector's learning progress leaves the home: the model, not the events
+    status = DetectorStatus.model_validate_json(seen.other[status_topic][-1])
+    assert (status.household, status.learned, status.usual) == (HOUSEHOLD, False, [])
+    assert gateway.counters["learning_statuses"] >= 1
     everything = [payload for payloads in seen.other.values() for payload in payloads]
     assert all(b"event_id" not in payload for payload in everything)
 
