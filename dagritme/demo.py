@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import contextlib
 import shutil
+import socket
 import sys
 from datetime import datetime, time
 from pathlib import Path
@@ -107,7 +108,26 @@ async def _main(args: argparse.Namespace) -> None:
                 system.close(running)
 
 
+def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
+    """True when something already listens on the dashboard's port (another demo, often)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def run(args: argparse.Namespace) -> int:
+    if port_in_use(args.port):
+        # Checked first: the web server would only log its bind error, and the rest of the
+        # demo would run on without a dashboard to look at.
+        print(
+            f"demo: port {args.port} is already in use (is another demo running?); "
+            "stop it or choose another with --port",
+            file=sys.stderr,
+        )
+        return 2
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_main(args))
     return 0

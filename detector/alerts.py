@@ -86,7 +86,6 @@ def usual_bathroom(limit: float) -> str:
 
 
 def usual_nights(restless_usual: float) -> str:
-    return (
-        f"Usually up to {restless_usual:.0f} active minutes outside the bedroom and bathroom "
-        "at night"
-    )
+    minutes = round(restless_usual)
+    unit = "minute" if minutes == 1 else "minutes"
+    return f"Usually up to {minutes} active {unit} outside the bedroom and bathroom at night"

@@ -67,7 +67,11 @@ class UsualStatement:
 
 USUAL_STATEMENTS: list[UsualStatement] = [
     UsualStatement("rising_weekdays", lambda norms: _rising(norms.rising[0])),
-    UsualStatement("rising_weekend", lambda norms: _rising(norms.rising[1])),
+    # the weekend's own norm only: while weekend days are few it is the all-days one again
+    UsualStatement(
+        "rising_weekend",
+        lambda norms: _rising(norms.rising[1]) if norms.rising[1].day_kind else None,
+    ),
     UsualStatement("bedtime", _bedtime),
     UsualStatement("outings", _outings),
     UsualStatement("bathroom", _bathroom),

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import time, timedelta
 
 from dagritme.models import AlertType, DetectorStatus
+from detector.alerts import usual_nights
 from detector.config import DetectorConfig
 from detector.core import Detector
 from detector.status import StatusTracker, detector_status, usual_statements
-from detector.synthetic import SyntheticHome
+from detector.synthetic import Routine, SyntheticHome
 from tests.detector.helpers import AMSTERDAM, HOUSEHOLD, START, local, opened, replay, warmed_up
 
 
@@ -75,3 +76,26 @@ def test_tracker_spreads_a_midnight_over_scans() -> None:
     assert sizes == [2, 2, 1, 0]
     assert tracker.pending == 0
     assert sorted(s.household for s in tracker.latest()) == [f"hh-{i}" for i in range(5)]
+
+
+def test_rising_is_said_once_until_weekends_have_a_norm_of_their_own() -> None:
+    detector = Detector(DetectorConfig())
+    replay(detector, SyntheticHome(HOUSEHOLD, AMSTERDAM, seed=3).events(START, 10))
+    norms = detector.norms(HOUSEHOLD)
+    assert norms.rising[1].day_kind == ""  # two weekend days: the all-days norm
+    said = [s for s in usual_statements(norms) if s.startswith("Usually up by")]
+    assert len(said) == 1, said
+    sleeps_in = Routine(rising=time(7, 0), weekend_rising=time(9, 30), jitter_min=10)
+    detector = Detector(DetectorConfig())
+    replay(
+        detector, SyntheticHome(HOUSEHOLD, AMSTERDAM, seed=8, routine=sleeps_in).events(START, 42)
+    )
+    said = [s for s in usual_statements(detector.norms(HOUSEHOLD)) if s.startswith("Usually up by")]
+    assert len(said) == 2, said
+    assert said[0].endswith(" weekdays")
+    assert said[1].endswith(" weekend days")
+
+
+def test_one_active_minute_is_singular() -> None:
+    assert usual_nights(1.0).startswith("Usually up to 1 active minute outside")
+    assert usual_nights(12.4).startswith("Usually up to 12 active minutes outside")
