@@ -33,6 +33,7 @@ from detector.config import DetectorConfig
 from detector.core import Detector
 from detector.injections import SCENARIOS, DayData, Injection, Scenario
 from detector.replay import Replayer, household_from_folder
+from detector.scenario_score import run_scenarios
 from detector.state import HouseholdState
 
 ALARM_TYPES = frozenset(
@@ -280,6 +281,14 @@ def configure(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="score the learning period instead: injections on its days, its false alarms",
     )
+    parser.add_argument(
+        "--scenarios",
+        action="append",
+        type=Path,
+        metavar="GROUND_TRUTH.jsonl",
+        help="score the datasets' own simulated scenarios against this ground truth instead "
+        "of injecting (repeatable: one file per simulate run, found by its folder)",
+    )
 
 
 def report_keys(folders: list[Path]) -> dict[str, Path]:
@@ -295,6 +304,8 @@ def report_keys(folders: list[Path]) -> dict[str, Path]:
 
 
 def run(args: argparse.Namespace) -> int:
+    if getattr(args, "scenarios", None):
+        return run_scenarios(args)
     try:
         tz = ZoneInfo(args.timezone)
         config = load_config(args.config, DetectorConfig)

@@ -50,6 +50,7 @@ class DayModifiers:
     rise_at_s: float | None = None  # stays in bed until this local second of the day
     night_toilet_extra: float = 0.0
     kitchen_factor: float = 1.0
+    bed_shift_s: float = 0.0  # goes to bed this much later than usual
 
 
 NO_MODIFIERS = DayModifiers()
@@ -234,7 +235,7 @@ def build_day(
     rise = rise_second(persona, seed, household, day, today)
     next_rise = DAY_S + rise_second(persona, seed, household, day + timedelta(days=1), tomorrow)
     weekend = persona.weekend_shift_h if is_weekend(day) else 0.0
-    bed = (persona.bed_h + weekend + rng.gauss(0, persona.bed_sd_h)) * HOUR
+    bed = (persona.bed_h + weekend + rng.gauss(0, persona.bed_sd_h)) * HOUR + today.bed_shift_s
     bed = min(max(bed, rise + 8 * HOUR), next_rise - 4 * HOUR)
     busy = persona.busy_stillness_s
     tl = _Timeline(rise, rng, persona)

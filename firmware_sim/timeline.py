@@ -16,6 +16,7 @@ from firmware_sim.sensing import stable_rng
 TREND_NIGHT_TOILET_EXTRA = 2.5  # visits per night
 TREND_RISE_SHIFT_S = 80 * MIN
 TREND_KITCHEN_FACTOR = 0.4  # kitchen time falls to this share
+TREND_BED_SHIFT_S = 90 * MIN
 
 
 def _seconds_of_day(moment: datetime, tz: ZoneInfo) -> float:
@@ -25,7 +26,7 @@ def _seconds_of_day(moment: datetime, tz: ZoneInfo) -> float:
 
 def day_modifiers(injections: Sequence[Injection], day: date, tz: ZoneInfo) -> DayModifiers:
     """Trends and not getting up, as they bend the routine of one local day."""
-    rise_shift, rise_at, toilet_extra, kitchen = 0.0, None, 0.0, 1.0
+    rise_shift, rise_at, toilet_extra, kitchen, bed_shift = 0.0, None, 0.0, 1.0, 0.0
     for inj in injections:
         if inj.kind.effect is Effect.NOT_UP and inj.day == day:
             rise_at = _seconds_of_day(inj.end, tz)
@@ -38,7 +39,9 @@ def day_modifiers(injections: Sequence[Injection], day: date, tz: ZoneInfo) -> D
                 rise_shift += TREND_RISE_SHIFT_S * progress
             elif inj.kind.subtype == "kitchen":
                 kitchen *= 1.0 - (1.0 - TREND_KITCHEN_FACTOR) * progress
-    return DayModifiers(rise_shift, rise_at, toilet_extra, kitchen)
+            elif inj.kind.subtype == "bedtime":
+                bed_shift += TREND_BED_SHIFT_S * progress
+    return DayModifiers(rise_shift, rise_at, toilet_extra, kitchen, bed_shift)
 
 
 def cut(stays: Sequence[Stay], start: float, end: float, person: int = 0) -> list[Stay]:

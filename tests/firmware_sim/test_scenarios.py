@@ -239,3 +239,31 @@ def test_rising_and_kitchen_trends_drift_the_routine() -> None:
         for h in (plain, less)
     ]
     assert kitchen_time[1] < 0.6 * kitchen_time[0]
+
+
+def test_bedtime_trend_drifts_bedtime_later() -> None:
+    plain, later = _home(days=42), _home("trend_bedtime@7", days=42)
+    injection = later.injections[0]
+    assert (injection.kind.expected, injection.kind.subtype) == (AlertType.TREND, "bedtime")
+
+    def bedtimes_h(home: SimulatedHome, first: int, last: int) -> list[float]:
+        """Per evening: local hours after noon when the first long bedroom stay begins."""
+        out = []
+        for day in range(first, last):
+            noon, next_noon = _local(day, 12), _local(day + 1, 12)
+            sleep = next(
+                s
+                for s in home.stays(noon, next_noon)
+                if s.place is Room.BEDROOM
+                and s.start >= _local(day, 18).timestamp()
+                and s.end - s.start >= 3600
+            )
+            out.append((sleep.start - noon.timestamp()) / 3600)
+        return out
+
+    before = bedtimes_h(later, 0, 7)
+    assert before == bedtimes_h(plain, 0, 7), "nothing changes before the trend starts"
+    drifted = sum(bedtimes_h(later, 30, 40)) / 10 - sum(bedtimes_h(plain, 30, 40)) / 10
+    assert 1.2 < drifted < 1.8
+    halfway = sum(bedtimes_h(later, 17, 19)) / 2 - sum(bedtimes_h(plain, 17, 19)) / 2
+    assert 0.3 < halfway < drifted
