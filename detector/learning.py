@@ -150,6 +150,7 @@ def _close_day(state: HouseholdState, day: DayCounters, th: Thresholds, ordinal:
     # that sleep-in would keep the weekend limit early and alert again every weekend.
     learn_rising = valid and (not day.alerted or state.days_seen < th.learning_days)
     state.hist_rising[pos] = day.rising_minute if learn_rising else -1
+    state.hist_rising_seen[pos] = day.rising_minute if valid else -1
     state.hist_weekend[pos] = 1 if date.fromordinal(ordinal).weekday() >= WEEKEND_FROM else 0
     state.ring_pos = (pos + 1) % HISTORY_DAYS
     state.hist_bedtime[state.ring_pos] = -1  # the new day's evening: nothing known yet

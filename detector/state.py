@@ -130,7 +130,8 @@ class HouseholdState:
     hist_kitchen: IntArray = field(default_factory=_ring)
     hist_night_toilet: IntArray = field(default_factory=_ring)
     hist_night_minutes: IntArray = field(default_factory=_ring)
-    hist_rising: IntArray = field(default_factory=_ring)
+    hist_rising: IntArray = field(default_factory=_ring)  # learned as normal (norms)
+    hist_rising_seen: IntArray = field(default_factory=_ring)  # every rising (trends)
     hist_bedtime: IntArray = field(default_factory=_ring)  # minutes after noon of the evening
     hist_weekend: IntArray = field(default_factory=_ring)  # 1 Sat/Sun, 0 weekday, -1 none
     feedback_factor: FloatArray = field(default_factory=lambda: np.ones(len(ALERT_TYPES), "f4"))
@@ -206,6 +207,8 @@ class HouseholdState:
                 setattr(state, name, array)
         except (KeyError, TypeError, ValueError, AttributeError) as err:
             raise StateError(f"corrupt detector state: {err}") from err
+        if "hist_rising_seen" not in doc["arrays"]:  # written before that ring existed
+            state.hist_rising_seen = state.hist_rising.copy()
         if household != state.household:
             state.open_alerts = {
                 key: alert.model_copy(update={"household": household})
