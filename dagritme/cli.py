@@ -26,7 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "store": ("store.cli", "persist events from the broker into the event store"),
     "simulate": ("firmware_sim.cli", "simulated homes publishing Zigbee2MQTT payloads"),
     "replay": ("detector.replay", "replay a dataset through the detector, alerts to JSONL"),
-    "evaluate": ("detector.evaluate", "score the detector against injected anomalies"),
+    "evaluate": (
+        "detector.evaluate",
+        "score the detector: injected anomalies, or a simulation's own scenarios",
+    ),
     "bench": ("dagritme.bench", "benchmarks: detector|gateway|dashboard|store|system"),
 }
 
