@@ -3,8 +3,9 @@
 Presence is someone there: motion starting, or a door or contact changing either way (a
 motion sensor switching off is only its timeout running out). The rising is the first
 activity outside the bed and bath rooms in the morning window, confirmed by a second such
-event soon after, or by no return to the bedroom within `BACK_TO_BED_S`: early toilet
-visits and restlessness in the bedroom are not rising, a return to bed undoes a candidate.
+event soon after outside the hall and entrance, or by no return to the bedroom within
+`BACK_TO_BED_S`: early toilet visits (through the hall) and restlessness in the bedroom are
+not rising, a return to bed undoes a candidate.
 
 The detector follows the rule incrementally (one event at a time, settled by its ticks);
 `rising_minute` is the same rule over one local day's observations at once, for the
@@ -34,6 +35,7 @@ __all__ = [
     "BACK_TO_BED_S",
     "MIN_PRESENCE_FOR_DAY",
     "NOT_UP_ROOMS",
+    "PASSAGE_ROOMS",
     "RISING_EARLIEST_MINUTE",
     "RISING_EVENTS",
     "RISING_LATEST_MINUTE",
@@ -52,6 +54,9 @@ RISING_WINDOW_S = 30 * 60
 BACK_TO_BED_S = 20 * 60  # a return to the bedroom within this undoes a candidate rising
 NOT_UP_ROOMS = frozenset({Room.BEDROOM, Room.BATHROOM, Room.TOILET})
 MIN_PRESENCE_FOR_DAY = 10  # a local day with fewer presence events was spent away
+# Passed through on the way to the toilet at night: activity there starts a candidate
+# rising but never confirms one; only no return to bed within BACK_TO_BED_S does.
+PASSAGE_ROOMS = frozenset({Room.HALL, Room.ENTRANCE})
 
 
 class Presence(NamedTuple):
@@ -95,8 +100,8 @@ class RisingTracker:
         if self.candidate_ts < 0 or obs.ts - self.candidate_ts > RISING_WINDOW_S:
             self.candidate_ts = obs.ts
             self.candidate_minute = obs.minute
-            self.count = 1
-        else:
+            self.count = 0
+        if obs.room not in PASSAGE_ROOMS:
             self.count += 1
         if self.count >= RISING_EVENTS:
             self.rising = self.candidate_minute

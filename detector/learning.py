@@ -21,6 +21,7 @@ from dagritme.rhythm import (  # one definition, shared with the dashboard's tre
     BACK_TO_BED_S,
     MIN_PRESENCE_FOR_DAY,
     NOT_UP_ROOMS,
+    PASSAGE_ROOMS,
     RISING_EARLIEST_MINUTE,
     RISING_EVENTS,
     RISING_LATEST_MINUTE,
@@ -320,8 +321,8 @@ def _track_rising(today: DayCounters, event: Event, ts: float, minute: int) -> N
     if today.rising_candidate_ts < 0 or ts - today.rising_candidate_ts > RISING_WINDOW_S:
         today.rising_candidate_ts = ts
         today.rising_candidate_minute = minute
-        today.rising_count = 1
-    else:
+        today.rising_count = 0
+    if event.room not in PASSAGE_ROOMS:
         today.rising_count += 1
     if today.rising_count >= RISING_EVENTS:
         today.rising_minute = today.rising_candidate_minute

@@ -35,6 +35,9 @@ class TrendRule:
     worse: Callable[[float, float], bool]  # (before, recent) -> worrying change
     direction: int  # +1: an increase is worrying, -1: a decrease
     describe: Callable[[float, float], tuple[str, str]]  # -> (usual, observed)
+    # clock times use the median: one morning spent in bed until noon (a not_up day) must
+    # not make a week look like a later rising
+    center: Callable[[list[int]], float] = lambda days: float(np.mean(days))
 
 
 def _split(history: npt.NDArray[np.int32], ring_pos: int) -> tuple[list[int], list[int]]:
@@ -74,6 +77,7 @@ TREND_RULES: list[TrendRule] = [
             f"Usually up around {minute_clock(round(before))}",
             f"around {minute_clock(round(recent))} this past week",
         ),
+        center=lambda days: float(np.median(days)),
     ),
     TrendRule(
         "bedtime",
@@ -84,6 +88,7 @@ TREND_RULES: list[TrendRule] = [
             f"Usually in bed around {minute_clock(round(before) + 720)}",
             f"around {minute_clock(round(recent) + 720)} this past week",
         ),
+        center=lambda days: float(np.median(days)),
     ),
     TrendRule(
         "kitchen",
@@ -106,7 +111,7 @@ def evaluate_trends(state: HouseholdState) -> dict[str, Finding | None]:
         if len(before) < MIN_BEFORE or len(recent) < MIN_RECENT:
             results[rule.subtype] = None
             continue
-        before_mean, recent_mean = float(np.mean(before)), float(np.mean(recent))
+        before_mean, recent_mean = rule.center(before), rule.center(recent)
         # most days of the week must be on the worrying side, not one bad night
         consistent = sum((day - before_mean) * rule.direction > 0 for day in recent)
         if not rule.worse(before_mean, recent_mean) or consistent < MIN_CONSISTENT_DAYS:

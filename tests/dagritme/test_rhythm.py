@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from dagritme.models import Event, Kind, Room, Value, make_event_id
 from dagritme.rhythm import (
     BACK_TO_BED_S,
+    PASSAGE_ROOMS,
     Presence,
     RisingTracker,
     is_presence,
@@ -43,6 +44,22 @@ def test_an_early_night_visit_and_restlessness_are_not_the_rising() -> None:
         at(7, 31, 0, Room.KITCHEN),
     ]
     assert rising_minute(day) == 7 * 60 + 30
+
+
+def test_a_night_toilet_trip_through_the_hall_is_not_the_rising() -> None:
+    """Dense homes: two hall passages used to confirm a 04:30 'rising' before the return."""
+    trip = [
+        at(4, 30, 0, Room.HALL),
+        at(4, 30, 40, Room.TOILET),
+        at(4, 33, 0, Room.HALL),
+        at(4, 33, 30, Room.BEDROOM),
+        at(7, 20, 0, Room.HALL),
+        at(7, 21, 0, Room.KITCHEN),
+        at(7, 22, 0, Room.KITCHEN),
+    ]
+    assert rising_minute(trip) == 7 * 60 + 20
+    assert rising_minute(trip[:4]) is None
+    assert Room.HALL in PASSAGE_ROOMS
 
 
 def test_a_second_event_soon_after_confirms_the_first() -> None:
