@@ -13,7 +13,6 @@ import argparse
 import bisect
 import json
 import random
-import sys
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,15 +23,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from dagritme.config import ConfigError, load_config
-from dagritme.dataset import Dataset, DatasetError, RawLine
+from dagritme.config import load_config
+from dagritme.dataset import Dataset, RawLine
 from dagritme.models import Alert, AlertStatus, AlertType, Event, Kind, Room
 from detector.annotations import compare_with_annotations
 from detector.baseline import FixedRuleBaseline
 from detector.config import DetectorConfig
 from detector.core import Detector
 from detector.injections import SCENARIOS, DayData, Injection, Scenario
-from detector.replay import Replayer, household_from_folder
+from detector.replay import Replayer, household_from_folder, input_error
 from detector.scenario_score import run_scenarios
 from detector.state import HouseholdState
 
@@ -324,16 +323,7 @@ def run(args: argparse.Namespace) -> int:
             },
         }
     except (ZoneInfoNotFoundError, ValueError) as err:
-        # ConfigError and DatasetError are ValueErrors with a located message
-        kind = (
-            "config"
-            if isinstance(err, ConfigError)
-            else "dataset"
-            if isinstance(err, DatasetError)
-            else "input"
-        )
-        print(f"evaluate: {kind}: {err}", file=sys.stderr)
-        return 2
+        return input_error("evaluate", err)
     if args.json:
         print(json.dumps(report, sort_keys=True))
     else:

@@ -29,6 +29,18 @@ logger = logging.getLogger(__name__)
 TICK_STEP = timedelta(minutes=1)
 
 
+def input_error(command: str, err: Exception, *kinds: tuple[type[Exception], str]) -> int:
+    """Print a bad-input error of a dataset command with what kind of input it was; exit 2.
+
+    ConfigError and DatasetError (and the `kinds` a command adds) are ValueErrors whose
+    message already names the file and line.
+    """
+    known = ((ConfigError, "config"), (DatasetError, "dataset"), *kinds)
+    kind = next((name for error_type, name in known if isinstance(err, error_type)), "input")
+    print(f"{command}: {kind}: {err}", file=sys.stderr)
+    return 2
+
+
 class AlertSource(Protocol):
     """What replay drives: the detector core, or the fixed-rule baseline."""
 

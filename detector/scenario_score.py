@@ -28,12 +28,12 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 
-from dagritme.config import ConfigError, load_config
+from dagritme.config import load_config
 from dagritme.dataset import Dataset, DatasetError
 from dagritme.models import Alert, AlertStatus, AlertType
 from detector.config import DetectorConfig
 from detector.core import Detector
-from detector.replay import Replayer, household_from_folder
+from detector.replay import Replayer, household_from_folder, input_error
 
 logger = logging.getLogger(__name__)
 
@@ -436,17 +436,6 @@ def run_scenarios(args: argparse.Namespace) -> int:
         config = load_config(args.config, DetectorConfig)
         report = evaluate_scenarios(args.datasets, args.scenarios, tz, config)
     except (ZoneInfoNotFoundError, ValueError) as err:
-        # ConfigError, DatasetError and GroundTruthError are ValueErrors with a location
-        kind = (
-            "config"
-            if isinstance(err, ConfigError)
-            else "dataset"
-            if isinstance(err, DatasetError)
-            else "ground truth"
-            if isinstance(err, GroundTruthError)
-            else "input"
-        )
-        print(f"evaluate: {kind}: {err}", file=sys.stderr)
-        return 2
+        return input_error("evaluate", err, (GroundTruthError, "ground truth"))
     print(json.dumps(report, sort_keys=True, indent=None if args.json else 2))
     return 0
